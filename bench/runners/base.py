@@ -1,0 +1,112 @@
+"""The runner protocol and the registry of runner kinds.
+
+A runner turns a spec and a dataset into a :class:`~bench.types.Run`. Each kind is one module; the
+registry maps ``kind`` to ``"module:Class"`` and imports lazily, so BM25 never imports torch.
+Third-party kinds register through the ``brewbench.runners`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bench.datasets.beir import Dataset
+from bench.errors import RunnerUnavailable
+from bench.specs import ModelSpec, spec_error
+from bench.types import Query, Run, Timings
+
+T = TypeVar("T")
+
+
+class Params(BaseModel):
+    """Base of each runner's ``params`` schema (frozen, unknown keys refused)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Progress:
+    """Progress reporting; the default shows nothing. The CLI passes one that draws bars."""
+
+    def track(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+        yield from items
+
+    def stage(self, description: str) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """What a runner returns: the run, stage timings, costs, and the weights fingerprint."""
+
+    run: Run
+    timings: Timings
+    cost: dict[str, Any] = field(default_factory=dict)
+    weights_hash: str | None = None
+
+
+class Runner(ABC):
+    """Base class of every runner kind."""
+
+    kind: ClassVar[str]
+    Params: ClassVar[type[Params]] = Params
+
+    def __init__(self, spec: ModelSpec, source: str = "<spec>") -> None:
+        self.spec = spec
+        try:
+            self.params = self.Params.model_validate(spec.params)
+        except ValidationError as e:
+            err = e.errors()[0]
+            field_name = ".".join(["params", *(str(p) for p in err["loc"])])
+            msg = "unknown parameter; remove it or check its spelling" if err["type"] == "extra_forbidden" else err["msg"]
+            raise spec_error(source, field_name, f"{msg} (kind '{self.kind}')") from None
+
+    @abstractmethod
+    def retrieve(self, dataset: Dataset, queries: list[Query], progress: Progress) -> RunOutput:
+        """Rank the corpus of ``dataset`` for ``queries`` (depth from the spec, 1000 by default)."""
+
+
+_KINDS: dict[str, str] = {
+    "lucene-bm25": "bench.runners.lucene:LuceneBM25Runner",
+}
+
+
+def register_runner(kind: str, target: str) -> None:
+    """Register ``kind`` -> ``"module:Class"``; a kind can be registered once."""
+    if kind in _KINDS and _KINDS[kind] != target:
+        raise RunnerUnavailable(f"runner kind '{kind}' is already registered ({_KINDS[kind]}); choose another name")
+    _KINDS[kind] = target
+
+
+def _load_entry_points() -> None:
+    for ep in metadata.entry_points(group="brewbench.runners"):
+        register_runner(ep.name, ep.value)
+
+
+def runner_kinds() -> list[str]:
+    _load_entry_points()
+    return sorted(_KINDS)
+
+
+def runner_class(kind: str) -> type[Runner]:
+    if kind not in _KINDS:
+        _load_entry_points()
+    if kind not in _KINDS:
+        raise RunnerUnavailable(f"unknown runner kind '{kind}'; known kinds: {', '.join(sorted(_KINDS))}")
+    module, _, cls = _KINDS[kind].partition(":")
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as e:
+        raise RunnerUnavailable(f"runner kind '{kind}' needs a package that is not installed ({e.name}); run `make setup`") from e
+    return getattr(mod, cls)
+
+
+def make_runner(spec: ModelSpec, source: str = "<spec>") -> Runner:
+    """The runner for ``spec.kind``, with ``spec.params`` validated against that kind's schema."""
+    return runner_class(spec.kind)(spec, source)
