@@ -28,7 +28,8 @@ db_app = typer.Typer(help="Maintain the results database.", no_args_is_help=True
 app.add_typer(datasets_app, name="datasets")
 app.add_typer(db_app, name="db")
 
-out = Console(highlight=False)
+_WIDE = None if sys.stdout.isatty() else 200  # pipes and CI logs get whole tables, not ellipses
+out = Console(highlight=False, width=_WIDE)
 err = Console(stderr=True, highlight=False)
 
 DbOption = Annotated[
@@ -326,6 +327,39 @@ def db_migrate(db: DbOption = None) -> None:
         applied = migrate(con)
         version = schema_version(con)
     out.print(f"{_db(db)}: schema version {version}" + (f" (applied {applied})" if applied else " (up to date)"))
+
+
+# ---------------------------------------------------------------------------------------------- demo
+@app.command()
+def demo(
+    models: Annotated[Path, typer.Option(help="Folder of reference specs.")] = Path("models"),
+    db: DbOption = None,
+    rerun: Annotated[bool, typer.Option("--rerun", help="Run again even when the same spec already ran on the same data.")] = False,
+) -> None:
+    """Run every reference spec on the demo datasets (fetching SciFact if no local data), then print the results."""
+    from bench.demo import pairs, plan
+    from bench.execute import execute_run
+    from bench.progress import RichProgress
+    from bench.store import queries
+    from bench.store.db import open_read_only
+
+    path = _db(db)
+    p = plan(models)
+    if p.fetched:
+        out.print("no local datasets on the data path: fetched SciFact")
+    todo = list(pairs(p))
+    out.print(f"demo: {len(p.specs)} specs x {len(p.datasets)} datasets -> {path}")
+    for i, (spec_path, spec, ds) in enumerate(todo, start=1):
+        if not rerun and path.is_file():
+            with open_read_only(path) as con:
+                if queries.has_run(con, spec.spec_hash, ds.content_hash):
+                    out.print(f"[{i}/{len(todo)}] {spec.name} on {ds.name}: already recorded")
+                    continue
+        summary, _, _ = execute_run(spec, ds, path, source=str(spec_path), progress=RichProgress(err))
+        out.print(
+            f"[{i}/{len(todo)}] {spec.name} on {ds.name}: nDCG@10 {summary.metrics['nDCG@10']:.4f}  R@100 {summary.metrics['R@100']:.4f}  ({summary.timings.total_s:.1f}s)"
+        )
+    results(dataset=None, model=None, db=path, json_out=False)
 
 
 # ---------------------------------------------------------------------------------------------- entry point

@@ -11,12 +11,20 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bench.errors import SpecError
+from bench.errors import EvaluationError, SpecError
 from bench.evaluation.measures import parse_measure
 from bench.provenance import json_sha256
 
 Family = Literal["lexical", "learned-sparse", "dense", "reasoning", "soft-label"]
 FAMILIES: tuple[str, ...] = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label")
+
+
+def _metric(name: str) -> str:
+    """Canonical metric name, as a ValueError (what pydantic reports) when unknown."""
+    try:
+        return str(parse_measure(name))
+    except EvaluationError as e:
+        raise ValueError(str(e)) from None
 
 
 class _Frozen(BaseModel):
@@ -43,7 +51,7 @@ class Expected(_Frozen):
     @field_validator("metrics")
     @classmethod
     def _canonical(cls, v: dict[str, float]) -> dict[str, float]:
-        return {str(parse_measure(k)): float(x) for k, x in v.items()}
+        return {_metric(k): float(x) for k, x in v.items()}
 
 
 class ModelSpec(_Frozen):
@@ -70,7 +78,7 @@ class ModelSpec(_Frozen):
         for k, x in v.items():
             if x < 0:
                 raise ValueError(f"tolerance for {k} must be >= 0")
-            out[k if k == "default" else str(parse_measure(k))] = float(x)
+            out[k if k == "default" else _metric(k)] = float(x)
         return out
 
     @property

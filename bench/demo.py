@@ -1,0 +1,58 @@
+"""`make demo`: every reference spec in models/ on the demo datasets found on the data path.
+
+Demo datasets are the classic collections found locally; with none found (a fresh machine with
+internet) SciFact is fetched from its official BEIR source, checksum-verified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.datasets.beir import Dataset
+from bench.datasets.fetch import fetch
+from bench.datasets.registry import find_local, known, known_datasets, resolve_dataset
+from bench.errors import DatasetError
+from bench.paths import data_dir
+from bench.specs import ModelSpec, load_spec
+
+FALLBACK = "scifact"
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    specs: list[tuple[Path, ModelSpec]]
+    datasets: list[Dataset]
+    fetched: bool
+
+
+def reference_specs(models_dir: Path) -> list[tuple[Path, ModelSpec]]:
+    return [(p, load_spec(p)) for p in sorted(models_dir.glob("*.yaml"))]
+
+
+def demo_datasets(fetch_missing: bool = True) -> tuple[list[Dataset], bool]:
+    """Classic collections found on the data path; SciFact (fetched if needed) when there are none."""
+    local = [d.name for d in known_datasets() if d.collection == "classic" and find_local(d.name)]
+    if local:
+        return [resolve_dataset(n) for n in local], False
+    if find_local(FALLBACK) is None:
+        if not fetch_missing:
+            return [], False
+        entry = known(FALLBACK)
+        if entry is None:
+            raise DatasetError(f"'{FALLBACK}' is missing from the dataset registry (bench/datasets/beir_public.yaml)")
+        fetch(entry, data_dir())
+        return [resolve_dataset(FALLBACK)], True
+    return [resolve_dataset(FALLBACK)], False
+
+
+def plan(models_dir: Path, fetch_missing: bool = True) -> DemoPlan:
+    datasets, fetched = demo_datasets(fetch_missing)
+    return DemoPlan(reference_specs(models_dir), datasets, fetched)
+
+
+def pairs(p: DemoPlan) -> Iterator[tuple[Path, ModelSpec, Dataset]]:
+    for path, spec in p.specs:
+        for ds in p.datasets:
+            yield path, spec, ds

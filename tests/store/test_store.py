@@ -1,0 +1,128 @@
+"""The DuckDB store: migrations, one-transaction writes, nothing left behind by failures or kills."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from bench.datasets import resolve_dataset
+from bench.errors import StoreError
+from bench.evaluation import evaluate
+from bench.execute import dataset_row
+from bench.store import queries
+from bench.store.db import connect, migrate, open_read_only, open_writer, schema_version
+from bench.store.migrations import MIGRATIONS
+from bench.store.writes import ModelRow, RunRecord, record_run
+from bench.types import Run, Timings
+
+
+def _record(run_id: str = "r1") -> RunRecord:
+    ds = resolve_dataset("adi")
+    run = Run.from_scores({q: {d: float(r) for d, r in docs.items()} for q, docs in ds.qrels().items()})
+    now = datetime(2026, 1, 1)
+    return RunRecord(
+        run_id=run_id,
+        model=ModelRow("oracle", "lexical", None, "self-reported"),
+        dataset=dataset_row(ds, ds.validate()),
+        provenance="self-reported",
+        spec=None,
+        spec_hash=None,
+        weights_hash=None,
+        environment={"python": "3.11"},
+        environment_hash="x",
+        code_version="test",
+        started_at=now,
+        finished_at=now,
+        timings=Timings(),
+        cost={},
+        evaluation=evaluate(run, ds.qrels()),
+        run=run,
+    )
+
+
+def test_migrations_are_numbered_recorded_and_idempotent(db_path: Path) -> None:
+    con = connect(db_path)
+    assert schema_version(con) == len(MIGRATIONS)
+    assert [r[0] for r in con.execute("SELECT number FROM _migrations ORDER BY number").fetchall()] == list(range(1, len(MIGRATIONS) + 1))
+    assert migrate(con) == []
+    con.close()
+
+
+def test_record_run_writes_every_table(db_path: Path) -> None:
+    rec = _record()
+    with open_writer(db_path) as con:
+        record_run(con, rec)
+    with open_read_only(db_path) as con:
+        counts = queries.count_rows(con)
+        assert counts["runs"] == 1 and counts["metrics"] == 6
+        assert counts["query_metrics"] == 6 * 35
+        assert counts["rankings"] == sum(len(v) for v in rec.run.results.values())
+        assert queries.run_metrics(con, "r1")["nDCG@10"] == pytest.approx(1.0)
+        assert queries.ranking(con, "r1", "1", depth=3) == rec.run.results["1"][:3]
+
+
+def test_a_failing_write_leaves_nothing(db_path: Path) -> None:
+    with open_writer(db_path) as con:
+        record_run(con, _record("r1"))
+        before = queries.count_rows(con)
+        with pytest.raises(StoreError, match="rolled back"):
+            record_run(con, _record("r1"))  # same run id: the runs insert fails after datasets/models upserts
+        assert queries.count_rows(con) == before
+
+
+def test_a_killed_writer_leaves_nothing(db_path: Path) -> None:
+    with open_writer(db_path):
+        pass
+    script = textwrap.dedent(
+        f"""
+        import os, duckdb
+        con = duckdb.connect({str(db_path)!r})
+        con.execute("BEGIN TRANSACTION")
+        con.execute("INSERT INTO runs (run_id, model_name, dataset_hash, provenance, status, environment, environment_hash, code_version, started_at, finished_at) VALUES ('k', 'm', 'd', 'reference', 'complete', '{{}}', 'e', 'c', now(), now())")
+        con.execute("INSERT INTO rankings SELECT 'k', 'q', i, 'd' || i, 1.0 FROM range(1000) t(i)")
+        os._exit(9)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], timeout=60)
+    assert proc.returncode == 9
+    with open_read_only(db_path) as con:
+        assert queries.count_rows(con)["runs"] == 0
+        assert queries.count_rows(con)["rankings"] == 0
+
+
+def test_read_only_open_of_missing_db_explains(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no results database"), open_read_only(tmp_path / "none.duckdb"):
+        pass
+
+
+def test_unknown_provenance_is_refused(db_path: Path) -> None:
+    from dataclasses import replace
+
+    with open_writer(db_path) as con, pytest.raises(StoreError, match="provenance"):
+        record_run(con, replace(_record(), provenance="guessed"))
+
+
+def test_reader_waits_for_writer_lock(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with open_writer(db_path):
+        pass
+    monkeypatch.setenv("BENCH_DB_LOCK_TIMEOUT", "0.5")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db_path)!r}); print('held', flush=True); time.sleep(3)"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreError, match="BENCH_DB_LOCK_TIMEOUT"), open_read_only(db_path):
+            pass
+    finally:
+        holder.wait(timeout=30)
+    monkeypatch.setenv("BENCH_DB_LOCK_TIMEOUT", "30")
+    with open_read_only(db_path) as con:
+        assert isinstance(con, duckdb.DuckDBPyConnection)
