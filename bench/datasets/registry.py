@@ -127,7 +127,11 @@ def resolve_dataset(ref: str, split: str = "test") -> Dataset:
         return Dataset(ref, folder.resolve(), split, entry.drop_identical_ids if entry else False)
     where = ", ".join(str(p) for p in search_path())
     if entry is not None:
-        how = f"run `bench datasets fetch {ref}`" if entry.fetchable else (entry.note or "obtain it and put its folder on the data path")
+        how = (
+            f"run `bench datasets fetch {ref}`"
+            if entry.fetchable
+            else "it has no public download: obtain a copy (see the registry note) and put its folder on the data path"
+        )
         raise DatasetError(f"dataset '{ref}' is not on the data path ({where}): {how}, or add its parent folder to BENCH_DATA_PATH")
     close = difflib.get_close_matches(ref, [d.name for d in known_datasets()] + local_dataset_names(), n=3)
     hint = f" Did you mean: {', '.join(close)}?" if close else " See `bench datasets list`."

@@ -11,6 +11,7 @@ from bench.datasets.beir import Dataset
 from bench.runners.base import Params, Progress, Runner, RunOutput
 from bench.runners.java import bootstrap
 from bench.runners.lucene_index import build_or_reuse, index_size
+from bench.runners.lucene_search import BM25Searcher
 from bench.types import Query, Run, Timings
 
 BATCH = 64
@@ -51,21 +52,14 @@ class LuceneBM25Runner(Runner):
             index, reused = build_or_reuse(dataset.corpus_path, dataset.corpus_hash, config, args)
         index_s = time.perf_counter() - t0
 
-        from pyserini.search.lucene import LuceneSearcher
-
-        searcher = LuceneSearcher(str(index))
-        searcher.set_bm25(self.params.k1, self.params.b)
         threads = max(1, os.cpu_count() or 1)
         scores: dict[str, dict[str, float]] = {}
         t1 = time.perf_counter()
         batches = [queries[i : i + BATCH] for i in range(0, len(queries), BATCH)]
-        for batch in progress.track(batches, f"searching {len(queries)} queries", total=len(batches)):
-            kwargs = {"fields": dict(self.params.fields)} if self.params.fields else {}
-            hits = searcher.batch_search([q.text for q in batch], [q.id for q in batch], k=self.params.hits, threads=threads, **kwargs)
-            for q in batch:
-                scores[q.id] = {h.docid: float(h.score) for h in hits.get(q.id, [])}
+        with BM25Searcher(index, self.params.k1, self.params.b, self.params.fields) as searcher:
+            for batch in progress.track(batches, f"searching {len(queries)} queries", total=len(batches)):
+                scores.update(searcher.batch_search(batch, self.params.hits, threads))
         search_s = time.perf_counter() - t1
-        searcher.close()
         run = Run.from_scores(scores, depth=self.params.hits, tag=self.spec.name)
         cost = {
             "index_bytes": index_size(index),
