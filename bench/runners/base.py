@@ -74,6 +74,8 @@ class Runner(ABC):
 
 _KINDS: dict[str, str] = {
     "lucene-bm25": "bench.runners.lucene:LuceneBM25Runner",
+    "dense": "bench.runners.dense:DenseRunner",
+    "splade": "bench.runners.splade:SpladeRunner",
 }
 
 

@@ -1,0 +1,112 @@
+"""Learned sparse retrieval (SPLADE) through ``sentence_transformers.SparseEncoder``.
+
+Documents and queries become vocabulary-sized sparse vectors; documents are ranked by the exact
+sparse dot product (scipy CSR, chunked, bounded memory). This was chosen over a Lucene impact
+index (Pyserini ``LuceneImpactSearcher``) because the exact product scores exactly what the model
+scores (no quantisation to integer impacts) and, on collections of this size, needs no index build:
+``make bench`` measures both (section "SPLADE: exact sparse product vs Lucene impact index").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from bench.runners.base import Progress
+from bench.runners.embedding_cache import CachedEmbeddings, EntryWriter
+from bench.runners.encoder import EncoderParams, EncoderRunner
+from bench.runners.search import TopK, sparse_topk
+from bench.weights import ResolvedWeights
+
+
+class SpladeParams(EncoderParams):
+    max_active_dims: int | None = Field(None, gt=0)
+    """Keep only the largest N weights of each vector (None: keep all non-zero weights)."""
+
+
+def to_csr(tensor: Any):
+    """A torch sparse (COO) tensor or a dense tensor/array -> scipy CSR float32."""
+    import scipy.sparse as sp
+    import torch
+
+    if isinstance(tensor, torch.Tensor) and tensor.is_sparse:
+        t = tensor.coalesce().cpu()
+        rows, cols = t.indices().numpy()
+        return sp.csr_matrix((t.values().numpy().astype(np.float32), (rows, cols)), shape=tuple(t.shape))
+    dense = tensor.cpu().numpy() if isinstance(tensor, torch.Tensor) else np.asarray(tensor)
+    return sp.csr_matrix(dense.astype(np.float32))
+
+
+def csr_of(entry: CachedEmbeddings):
+    """The cached sparse vectors of ``entry`` as a scipy CSR matrix."""
+    import scipy.sparse as sp
+
+    a = entry.arrays
+    return sp.csr_matrix((a["data"], a["indices"], a["indptr"]), shape=(len(entry.ids), int(entry.meta["vocab_size"])))
+
+
+class SpladeRunner(EncoderRunner):
+    """SPLADE-style sparse encoder + exact sparse dot product."""
+
+    kind = "splade"
+    Params: ClassVar[type[SpladeParams]] = SpladeParams
+    encoder_name = "sentence-transformers-sparse"
+    params: SpladeParams
+
+    def load_model(self, weights: ResolvedWeights) -> Any:
+        from sentence_transformers import SparseEncoder
+
+        model = SparseEncoder(
+            str(weights.path), device=self.params.device, trust_remote_code=self.params.trust_remote_code, local_files_only=True
+        )
+        if self.params.max_length is not None:
+            model.max_seq_length = self.params.max_length
+        model.eval()
+        return model
+
+    def encoding_parts(self, role: str) -> dict[str, Any]:
+        return {**super().encoding_parts(role), "max_active_dims": self.params.max_active_dims}
+
+    def encode(self, texts: list[str], role: str):
+        """Sparse vectors of ``texts`` (scipy CSR, float32), in input order."""
+        p = self.params
+        fn = self.model.encode_query if role == "query" else self.model.encode_document
+        out = fn(
+            texts,
+            prompt=p.query_prompt if role == "query" else p.document_prompt,
+            batch_size=p.batch_size,
+            convert_to_tensor=True,
+            convert_to_sparse_tensor=True,
+            max_active_dims=p.max_active_dims,
+            show_progress_bar=False,
+        )
+        return to_csr(out)
+
+    def encode_into(self, writer: EntryWriter, texts: list[str], order: np.ndarray, role: str, progress: Progress) -> None:
+        import scipy.sparse as sp
+
+        parts = []
+        chunks = self.chunks(order)
+        label = "documents" if role == "document" else "queries"
+        for chunk in progress.track(chunks, f"encoding {len(texts)} {label}", total=len(chunks)):
+            parts.extend(self.encode([texts[i] for i in batch], role) for batch in chunk)
+        vocab = parts[0].shape[1] if parts else 0
+        stacked = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, 0), dtype=np.float32)
+        inverse = np.empty(len(order), dtype=np.int64)
+        inverse[order] = np.arange(len(order))
+        matrix = stacked[inverse].tocsr()  # back to the original row order
+        matrix.sort_indices()
+        writer.put("data", matrix.data.astype(np.float32))
+        writer.put("indices", matrix.indices.astype(np.int32))
+        writer.put("indptr", matrix.indptr.astype(np.int64))
+        writer.meta["vocab_size"] = int(vocab)
+
+    def search(self, queries: CachedEmbeddings, corpus: CachedEmbeddings, k: int, progress: Progress) -> Iterator[TopK]:
+        return sparse_topk(csr_of(queries), csr_of(corpus), k)
+
+    def extra_cost(self, corpus: CachedEmbeddings) -> dict[str, Any]:
+        n = max(1, len(corpus.ids))
+        return {"avg_doc_terms": float(len(corpus.arrays["data"]) / n), "vocab_size": int(corpus.meta["vocab_size"])}
