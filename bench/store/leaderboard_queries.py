@@ -1,0 +1,212 @@
+"""The leaderboard's reads (re-exported by :mod:`bench.store.queries`, the one read module).
+
+Only public results are ever returned: runs whose provenance is ``pending`` (a submission not yet
+validated) are invisible here. Where a model has several runs on the same dataset content, the
+leaderboard shows one *representative* run: runs made here (``reference`` or ``reproduced``) before
+``self-reported`` ones, then the newest. The full history stays visible on the model page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+__all__ = [
+    "PUBLIC_PROVENANCES",
+    "leaderboard_cells",
+    "leaderboard_datasets",
+    "leaderboard_metrics",
+    "leaderboard_model_runs",
+    "leaderboard_models",
+    "leaderboard_query_values",
+    "leaderboard_run",
+    "leaderboard_top_documents",
+]
+
+PUBLIC_PROVENANCES: tuple[str, ...] = ("reference", "reproduced", "self-reported")
+"""Provenance values shown publicly (``pending`` never is)."""
+
+
+def _provenances(provenances: Iterable[str] | None) -> list[str]:
+    chosen = [p for p in (provenances if provenances is not None else PUBLIC_PROVENANCES) if p in PUBLIC_PROVENANCES]
+    return chosen or ["<none>"]
+
+
+def _in(values: Sequence[Any]) -> str:
+    return "(" + ", ".join("?" for _ in values) + ")"
+
+
+def leaderboard_metrics(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Metric names recorded for public runs."""
+    rows = con.execute(
+        f"SELECT DISTINCT m.metric FROM metrics m JOIN runs r USING (run_id) WHERE r.provenance IN {_in(PUBLIC_PROVENANCES)}",
+        list(PUBLIC_PROVENANCES),
+    ).fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def leaderboard_models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Models with at least one public run: name, family, kind, provenance, hf_id, revision, parameters,
+    dimension, training_datasets (list), metadata (dict), runs (count of public runs)."""
+    df = con.execute(
+        f"""
+        SELECT m.name, m.family, m.kind, m.provenance, m.hf_id, m.revision, m.parameters, m.dimension,
+               m.training_datasets, m.metadata, count(*) AS runs
+        FROM models m JOIN runs r ON r.model_name = m.name
+        WHERE r.provenance IN {_in(PUBLIC_PROVENANCES)}
+        GROUP BY ALL
+        ORDER BY m.name
+        """,
+        list(PUBLIC_PROVENANCES),
+    ).df()
+    df["training_datasets"] = [list(v) if v is not None else [] for v in df["training_datasets"]]
+    df["metadata"] = [_json(v) for v in df["metadata"]]
+    df["parameters"] = df["parameters"].astype("Float64")
+    return df
+
+
+def leaderboard_datasets(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Dataset contents with at least one public run (one row per content hash), with their card fields."""
+    return con.execute(
+        f"""
+        SELECT d.dataset_hash, d.name, d.split, d.corpus_hash, d.documents, d.queries, d.judged_queries, d.qrels,
+               d.drop_identical_ids, d.source, d.first_seen, count(*) AS runs
+        FROM datasets d JOIN runs r USING (dataset_hash)
+        WHERE r.provenance IN {_in(PUBLIC_PROVENANCES)}
+        GROUP BY ALL
+        ORDER BY d.name, d.split, d.dataset_hash
+        """,
+        list(PUBLIC_PROVENANCES),
+    ).df()
+
+
+def leaderboard_cells(
+    con: duckdb.DuckDBPyConnection,
+    metric: str,
+    provenances: Iterable[str] | None = None,
+    dataset_hash: str | None = None,
+) -> pd.DataFrame:
+    """The representative run of each (model, dataset content) and its value of ``metric``.
+
+    Args:
+        con: a (read-only) connection.
+        metric: canonical metric name, e.g. ``nDCG@10``.
+        provenances: run provenances to consider (default: all public ones; ``pending`` is always excluded).
+        dataset_hash: only this dataset content.
+
+    Returns:
+        Columns model, dataset_hash, run_id, provenance, finished_at, value (NaN when the run lacks the metric),
+        evaluated_queries, environment_hash, wall_s, index_s, encode_s, search_s, cost (dict).
+    """
+    provs = _provenances(provenances)
+    args: list[Any] = list(provs)
+    where = ""
+    if dataset_hash is not None:
+        where = "AND r.dataset_hash = ?"
+        args.append(dataset_hash)
+    args.append(metric)
+    df = con.execute(
+        f"""
+        WITH ranked AS (
+            SELECT r.*, row_number() OVER (
+                PARTITION BY r.model_name, r.dataset_hash
+                ORDER BY (r.provenance = 'self-reported'), r.finished_at DESC, r.run_id
+            ) AS pick
+            FROM runs r
+            WHERE r.status = 'complete' AND r.provenance IN {_in(provs)} {where}
+        )
+        SELECT k.model_name AS model, k.dataset_hash, k.run_id, k.provenance, k.finished_at, m.value,
+               k.evaluated_queries, k.environment_hash, k.wall_s, k.index_s, k.encode_s, k.search_s, k.cost
+        FROM ranked k LEFT JOIN metrics m ON m.run_id = k.run_id AND m.metric = ?
+        WHERE k.pick = 1
+        ORDER BY k.model_name, k.dataset_hash
+        """,
+        args,
+    ).df()
+    df["cost"] = [_json(v) for v in df["cost"]]
+    df["value"] = df["value"].astype(float)
+    return df
+
+
+def leaderboard_query_values(con: duckdb.DuckDBPyConnection, run_ids: Sequence[str], metric: str) -> pd.DataFrame:
+    """Per-query values of ``metric`` for ``run_ids``: columns run_id, qid, value."""
+    if not run_ids:
+        return pd.DataFrame({"run_id": pd.Series(dtype=str), "qid": pd.Series(dtype=str), "value": pd.Series(dtype=float)})
+    return con.execute(
+        f"""
+        SELECT q.run_id, q.qid, q.value FROM query_metrics q JOIN runs r USING (run_id)
+        WHERE q.run_id IN {_in(run_ids)} AND q.metric = ? AND r.provenance IN {_in(PUBLIC_PROVENANCES)}
+        ORDER BY q.run_id, q.qid
+        """,
+        [*run_ids, metric, *PUBLIC_PROVENANCES],
+    ).df()
+
+
+def leaderboard_model_runs(con: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
+    """Every public run of ``model``, newest first (its reproduction history), with its headline metrics.
+
+    Columns: run_id, dataset_hash, dataset, split, provenance, started_at, finished_at, spec_hash, weights_hash,
+    environment_hash, code_version, wall_s, index_s, encode_s, search_s, eval_s, evaluated_queries, judged_queries,
+    cost (dict), metrics (dict metric -> value).
+    """
+    df = con.execute(
+        f"""
+        SELECT r.run_id, r.dataset_hash, d.name AS dataset, d.split, r.provenance, r.started_at, r.finished_at,
+               r.spec_hash, r.weights_hash, r.environment_hash, r.code_version, r.wall_s, r.index_s, r.encode_s,
+               r.search_s, r.eval_s, r.evaluated_queries, r.judged_queries, r.cost,
+               (SELECT map(list(m.metric ORDER BY m.metric), list(m.value ORDER BY m.metric))
+                FROM metrics m WHERE m.run_id = r.run_id) AS metrics
+        FROM runs r JOIN datasets d USING (dataset_hash)
+        WHERE r.model_name = ? AND r.provenance IN {_in(PUBLIC_PROVENANCES)}
+        ORDER BY r.finished_at DESC, r.run_id
+        """,
+        [model, *PUBLIC_PROVENANCES],
+    ).df()
+    df["cost"] = [_json(v) for v in df["cost"]]
+    df["metrics"] = [dict(v) if v is not None else {} for v in df["metrics"]]
+    return df
+
+
+def leaderboard_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any] | None:
+    """One public run's full record (spec, environment and cost parsed from JSON), or None."""
+    cur = con.execute(
+        f"SELECT * FROM runs WHERE run_id = ? AND provenance IN {_in(PUBLIC_PROVENANCES)}",
+        [run_id, *PUBLIC_PROVENANCES],
+    )
+    row = cur.fetchone()
+    if row is None:
+        return None
+    rec = dict(zip([c[0] for c in cur.description], row, strict=True))
+    for key in ("spec", "environment", "cost"):
+        rec[key] = _json(rec[key])
+    return rec
+
+
+def leaderboard_top_documents(con: duckdb.DuckDBPyConnection, run_id: str, qids: Sequence[str], depth: int = 10) -> pd.DataFrame:
+    """The top ``depth`` documents of a public run for ``qids``: columns qid, rank, docid, score."""
+    if not qids:
+        return pd.DataFrame({"qid": [], "rank": [], "docid": [], "score": []})
+    return con.execute(
+        f"""
+        SELECT k.qid, k.rank, k.docid, k.score FROM rankings k JOIN runs r USING (run_id)
+        WHERE k.run_id = ? AND k.qid IN {_in(qids)} AND k.rank <= ? AND r.provenance IN {_in(PUBLIC_PROVENANCES)}
+        ORDER BY k.qid, k.rank
+        """,
+        [run_id, *qids, depth, *PUBLIC_PROVENANCES],
+    ).df()
+
+
+def _json(value: Any) -> dict[str, Any]:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return {}
+    if isinstance(value, dict):
+        return value
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}

@@ -1,0 +1,308 @@
+"""The leaderboard's arithmetic, free of Streamlit: overview table, zero-shot flags, costs, Pareto fronts.
+
+Fairness rules (DESIGN.md) enforced here:
+
+* columns are dataset *contents* (hash), never names alone;
+* a mean and a rank are computed only over datasets every shown model has ("common"), or only for the
+  models that have every shown dataset ("complete"); what was left out is returned so the page says so;
+* a cell where the model declares it trained on the dataset is flagged (and hidden in zero-shot mode).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from bench.store.leaderboard_queries import PUBLIC_PROVENANCES
+
+METRIC_ORDER = ("nDCG@10", "R@100", "R@1000", "AP@1000", "RR@10", "P@10")
+FAMILY_ORDER = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label")
+Average = Literal["common", "complete"]
+
+
+def metric_choices(available: Iterable[str]) -> list[str]:
+    """Recorded metrics, canonical headline order first (nDCG@10 leads)."""
+    have = set(available)
+    return [m for m in METRIC_ORDER if m in have] + sorted(have - set(METRIC_ORDER))
+
+
+def dataset_labels(datasets: pd.DataFrame) -> dict[str, str]:
+    """``dataset_hash -> column label``: the name, qualified by split and hash only where names collide."""
+    labels: dict[str, str] = {}
+    counts = datasets.groupby("name")["dataset_hash"].nunique() if len(datasets) else pd.Series(dtype=int)
+    for row in datasets.itertuples(index=False):
+        label = row.name if row.split == "test" else f"{row.name}/{row.split}"
+        if counts.get(row.name, 1) > 1:
+            label = f"{label} [{row.dataset_hash[:8]}]"
+        labels[row.dataset_hash] = label
+    return labels
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
+def trained_on(training_datasets: Iterable[str], dataset_name: str) -> bool:
+    """Whether a model that declares ``training_datasets`` trained on ``dataset_name`` (case and ``_``/``-`` blind)."""
+    target = _norm(dataset_name)
+    return any(_norm(t) == target or _norm(t).split(":")[0] == target for t in training_datasets)
+
+
+def human_count(n: float | None) -> str:
+    """``110_000_000 -> '110M'``; None/NaN -> ``'unknown'``."""
+    if n is None or (isinstance(n, float) and math.isnan(n)) or n is pd.NA:
+        return "unknown"
+    if n == math.inf:
+        return "any"
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:g}{unit}"
+    return f"{n:g}"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the overview's controls select (None means everything)."""
+
+    families: tuple[str, ...] | None = None
+    zero_shot_only: bool = False
+    min_parameters: float = 0.0
+    max_parameters: float = math.inf
+    include_unknown_size: bool = True
+    datasets: tuple[str, ...] | None = None  # dataset hashes
+    average: Average = "common"
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The models x datasets table and everything the page must say about it."""
+
+    table: pd.DataFrame
+    dataset_columns: list[str]
+    averaged_over: list[str]
+    left_out_datasets: dict[str, list[str]] = field(default_factory=dict)
+    left_out_models: dict[str, list[str]] = field(default_factory=dict)
+    trained: frozenset[tuple[str, str]] = frozenset()
+    hidden_trained: int = 0
+    empty_datasets: list[str] = field(default_factory=list)
+
+    def csv(self) -> bytes:
+        """The table as CSV (missing cells empty) with a ``trained_on`` column naming flagged datasets."""
+        df = self.table.copy()
+        df["trained_on"] = [";".join(c for c in self.dataset_columns if (m, c) in self.trained) for m in df["Model"]]
+        return df.to_csv(index=False).encode("utf-8")
+
+
+def select_models(models: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Models passing the family and parameter-count filters."""
+    keep = pd.Series(True, index=models.index)
+    if filters.families is not None:
+        keep &= models["family"].isin(filters.families)
+    params = models["parameters"].astype("Float64")
+    known = params.notna()
+    in_range = (params >= filters.min_parameters) & (params <= filters.max_parameters)
+    keep &= (known & in_range.fillna(False)) | (~known & filters.include_unknown_size)
+    return models[keep.astype(bool)]
+
+
+def build_overview(cells: pd.DataFrame, models: pd.DataFrame, datasets: pd.DataFrame, filters: Filters) -> Overview:
+    """Pivot representative-run values into the overview table.
+
+    Args:
+        cells: one row per (model, dataset_hash) with ``value`` and ``provenance`` (``leaderboard_cells``).
+        models: ``leaderboard_models``.
+        datasets: ``leaderboard_datasets``.
+        filters: the page's selections.
+    """
+    labels = dataset_labels(datasets)
+    names = dict(zip(datasets["dataset_hash"], datasets["name"], strict=True))
+    shown_models = select_models(models, filters)
+    training = dict(zip(shown_models["name"], shown_models["training_datasets"], strict=True))
+    c = cells[cells["model"].isin(training) & cells["value"].notna()]
+    if filters.datasets is not None:
+        c = c[c["dataset_hash"].isin(filters.datasets)]
+    c = c[c["dataset_hash"].isin(labels)].copy()
+    c["label"] = c["dataset_hash"].map(labels)
+    c["trained"] = [trained_on(training[m], names[h]) for m, h in zip(c["model"], c["dataset_hash"], strict=True)]
+    trained = frozenset(zip(c.loc[c["trained"], "model"], c.loc[c["trained"], "label"], strict=True))
+    hidden = 0
+    if filters.zero_shot_only:
+        hidden = int(c["trained"].sum())
+        c = c[~c["trained"]]
+        trained = frozenset()
+
+    wanted = [h for h in labels if filters.datasets is None or h in filters.datasets]
+    present = set(c["label"])
+    columns = [labels[h] for h in wanted if labels[h] in present]
+    empty = [labels[h] for h in wanted if labels[h] not in present]
+    wide = c.pivot(index="model", columns="label", values="value").reindex(columns=columns)
+    models_shown = sorted(wide.index)
+    wide = wide.reindex(models_shown)
+
+    left_out_datasets: dict[str, list[str]] = {}
+    left_out_models: dict[str, list[str]] = {}
+    if filters.average == "common":
+        averaged = [col for col in columns if wide[col].notna().all()]
+        for col in columns:
+            if col not in averaged:
+                left_out_datasets[col] = [m for m in models_shown if pd.isna(wide.at[m, col])]
+        mean = wide[averaged].mean(axis=1) if averaged else pd.Series(float("nan"), index=wide.index)
+    else:
+        averaged = list(columns)
+        complete = wide.notna().all(axis=1)
+        for m in models_shown:
+            if not complete[m]:
+                left_out_models[m] = [col for col in columns if pd.isna(wide.at[m, col])]
+        mean = wide[averaged].mean(axis=1).where(complete) if averaged else pd.Series(float("nan"), index=wide.index)
+
+    provenance = c.groupby("model")["provenance"].agg(lambda s: ", ".join(p for p in PUBLIC_PROVENANCES if p in set(s)))
+    meta = shown_models.set_index("name")
+    table = pd.DataFrame(
+        {
+            "Rank": mean.rank(ascending=False, method="min").astype("Int64"),
+            "Model": models_shown,
+            "Family": [meta.at[m, "family"] for m in models_shown],
+            "Provenance": [provenance.get(m, "") for m in models_shown],
+            "Parameters": [human_count(meta.at[m, "parameters"]) for m in models_shown],
+            "Mean": mean.values,
+            "Coverage": [f"{int(wide.loc[m].notna().sum())}/{len(columns)}" for m in models_shown],
+        },
+        index=wide.index,
+    )
+    table = pd.concat([table, wide], axis=1)
+    table["_covered"] = wide.notna().sum(axis=1)
+    table = table.sort_values(["Rank", "_covered", "Model"], ascending=[True, False, True], na_position="last")
+    table = table.drop(columns="_covered").reset_index(drop=True)
+    return Overview(
+        table=table,
+        dataset_columns=columns,
+        averaged_over=averaged,
+        left_out_datasets=left_out_datasets,
+        left_out_models=left_out_models,
+        trained=trained,
+        hidden_trained=hidden,
+        empty_datasets=empty,
+    )
+
+
+# ------------------------------------------------------------------------------------------- costs
+@dataclass(frozen=True)
+class Cost:
+    """One cost axis: how to read it from a run (or model), its unit, and which direction is better."""
+
+    label: str
+    lower_is_better: bool
+    of_run: Callable[[Mapping[str, Any], Mapping[str, Any]], float | None]
+    """``(cell, dataset) -> value``; cell is a ``leaderboard_cells`` row with ``cost`` (dict) and timings."""
+
+
+def _num(v: Any) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _latency(cell: Mapping[str, Any], _ds: Mapping[str, Any]) -> float | None:
+    v = _num(cell["cost"].get("query_latency_ms"))
+    if v is None and _num(cell.get("search_s")) and _num(cell.get("evaluated_queries")):
+        v = 1000 * float(cell["search_s"]) / float(cell["evaluated_queries"])
+    return v
+
+
+def _index_mb(cell: Mapping[str, Any], _ds: Mapping[str, Any]) -> float | None:
+    v = _num(cell["cost"].get("index_bytes"))
+    return v / 1e6 if v is not None else None
+
+
+def _throughput(cell: Mapping[str, Any], _ds: Mapping[str, Any]) -> float | None:
+    # only what the runner measured: a run that reused cached embeddings did not encode the corpus
+    return _num(cell["cost"].get("encode_docs_per_s"))
+
+
+def _thinking(cell: Mapping[str, Any], ds: Mapping[str, Any]) -> float | None:
+    total = _num(cell["cost"].get("thinking_tokens"))
+    n = _num(cell.get("evaluated_queries"))
+    return total / n if total is not None and n else None
+
+
+COSTS: dict[str, Cost] = {
+    c.label: c
+    for c in (
+        Cost("query latency (ms/query)", True, _latency),
+        Cost("index size (MB)", True, _index_mb),
+        Cost("encode throughput (docs/s)", False, _throughput),
+        Cost("thinking tokens per query", True, _thinking),
+    )
+}
+"""Cost axes read from each run's ``cost`` JSON: ``query_latency_ms`` (else search time per query), ``index_bytes``,
+``encode_docs_per_s`` (absent when the corpus embeddings came from a cache), ``thinking_tokens`` (total over the run's queries)."""
+
+PARAMETERS = "parameters"
+
+
+def run_costs(cell: Mapping[str, Any], dataset: Mapping[str, Any]) -> dict[str, float | None]:
+    """Every cost axis of one run (None where the run did not measure it)."""
+    return {label: cost.of_run(cell, dataset) for label, cost in COSTS.items()}
+
+
+def efficiency_points(
+    cells: pd.DataFrame, models: pd.DataFrame, datasets: pd.DataFrame, axis: str, families: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """One point per model: mean score over the datasets every plotted model has, mean cost over its runs there.
+
+    Returns:
+        (points with columns model, family, score, cost, pareto; the dataset labels averaged over;
+        models left out -> why).
+    """
+    labels = dataset_labels(datasets)
+    ds_rows = {r["dataset_hash"]: r for r in datasets.to_dict("records")}
+    m = models if families is None else models[models["family"].isin(families)]
+    fam = dict(zip(m["name"], m["family"], strict=True))
+    params = dict(zip(m["name"], m["parameters"], strict=True))
+    c = cells[cells["model"].isin(fam) & cells["value"].notna()].copy()
+    if axis == PARAMETERS:
+        values = [_num(params[x]) if params[x] is not pd.NA else None for x in c["model"]]
+    else:
+        values = [COSTS[axis].of_run(r, ds_rows[r["dataset_hash"]]) for r in c.to_dict("records")]
+    c["cost_value"] = pd.Series(values, index=c.index, dtype="float64")
+    left_out: dict[str, str] = {}
+    measured = set(c.loc[c["cost_value"].notna(), "model"])
+    for name in sorted(set(c["model"]) - measured):
+        left_out[name] = f"no {axis} recorded"
+    c = c[c["model"].isin(measured)]
+    plotted = sorted(measured)
+    common = [h for h in labels if plotted and (c[c["dataset_hash"] == h]["model"].nunique() == len(plotted))]
+    if plotted and not common:
+        return _empty_points(), [], {**left_out, **{p: "no dataset shared by every plotted model" for p in plotted}}
+    c = c[c["dataset_hash"].isin(common)]
+    costed = set(c.loc[c["cost_value"].notna(), "model"])
+    for name in sorted(set(plotted) - costed):
+        left_out[name] = f"{axis} not recorded on the shared datasets"
+    c = c[c["model"].isin(costed)]
+    # score: mean over the shared datasets; cost: mean over those of its runs that measured it
+    agg = c.groupby("model").agg(score=("value", "mean"), cost=("cost_value", "mean")).reset_index()
+    agg["family"] = agg["model"].map(fam)
+    lower = axis == PARAMETERS or COSTS[axis].lower_is_better
+    agg["pareto"] = pareto_front(agg["cost"].tolist(), agg["score"].tolist(), lower_cost_is_better=lower)
+    return agg[["model", "family", "score", "cost", "pareto"]], [labels[h] for h in common], left_out
+
+
+def _empty_points() -> pd.DataFrame:
+    return pd.DataFrame({"model": [], "family": [], "score": [], "cost": [], "pareto": []})
+
+
+def pareto_front(cost: Sequence[float], score: Sequence[float], lower_cost_is_better: bool = True) -> list[bool]:
+    """Which points no other point dominates (at least as good on both axes, better on one)."""
+    sign = 1.0 if lower_cost_is_better else -1.0
+    pts = [(sign * float(c), float(s)) for c, s in zip(cost, score, strict=True)]
+    out = []
+    for i, (ci, si) in enumerate(pts):
+        dominated = any(cj <= ci and sj >= si and (cj < ci or sj > si) for j, (cj, sj) in enumerate(pts) if j != i)
+        out.append(not dominated)
+    return out

@@ -1,0 +1,119 @@
+"""Overview: models x datasets of one metric, mean and rank over shared datasets, filters, CSV download."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from bench.store.queries import PUBLIC_PROVENANCES
+from leaderboard import data, tables, ui
+
+PARAMETER_STEPS = [0.0, 1e6, 1e7, 1e8, 3e8, 1e9, 1e10, math.inf]
+AVERAGES = {"common": "datasets every shown model has", "complete": "all shown datasets (incomplete models get no mean)"}
+TRAINED_STYLE = "background-color: rgba(255, 170, 0, 0.28)"
+
+st.title("Leaderboard")
+models = data.read("leaderboard_models")
+datasets = data.read("leaderboard_datasets")
+if models.empty:
+    st.info("No public runs yet. Record one with `bench run models/bm25-flat.yaml --dataset adi --db <this database>`.")
+    st.stop()
+labels = tables.dataset_labels(datasets)
+
+with st.sidebar:
+    st.header("Filters")
+    metric = st.selectbox("Metric", tables.metric_choices(data.read("leaderboard_metrics")))
+    families = st.multiselect("Family", tables.FAMILY_ORDER, default=list(tables.FAMILY_ORDER))
+    provenances = st.multiselect("Provenance", PUBLIC_PROVENANCES, default=list(PUBLIC_PROVENANCES))
+    zero_shot = st.toggle("Zero-shot only", help="Hide cells where a model declares it trained on that dataset.")
+    low, high = st.select_slider(
+        "Parameters", options=PARAMETER_STEPS, value=(PARAMETER_STEPS[0], PARAMETER_STEPS[-1]), format_func=tables.human_count
+    )
+    unknown_size = st.checkbox("Include models of unknown size", value=True)
+    chosen = st.multiselect("Datasets", list(labels), default=list(labels), format_func=labels.get)
+    average = st.radio("Average over", list(AVERAGES), format_func=AVERAGES.get)
+
+cells = data.read("leaderboard_cells", metric, tuple(provenances))
+view = tables.build_overview(
+    cells,
+    models,
+    datasets,
+    tables.Filters(
+        families=tuple(families),
+        zero_shot_only=zero_shot,
+        min_parameters=low,
+        max_parameters=high,
+        include_unknown_size=unknown_size,
+        datasets=tuple(chosen),
+        average=average,
+    ),
+)
+table = view.table
+if table.empty:
+    st.warning("No model matches these filters.")
+    st.stop()
+
+n_avg, n_cols = len(view.averaged_over), len(view.dataset_columns)
+st.caption(
+    f"{ui.md_escape(metric)} of {len(table)} models on {n_cols} dataset contents. "
+    f"Mean and rank over {n_avg} of {n_cols} datasets: {ui.md_escape(', '.join(view.averaged_over)) or 'none'}."
+)
+if view.left_out_datasets:
+    st.warning(f"{len(view.left_out_datasets)} dataset(s) left out of the mean and rank because some shown models lack them:")
+    st.dataframe(
+        pd.DataFrame({"dataset": list(view.left_out_datasets), "missing for": [", ".join(v) for v in view.left_out_datasets.values()]}),
+        hide_index=True,
+    )
+if view.left_out_models:
+    st.warning(f"{len(view.left_out_models)} model(s) have no mean or rank because they miss shown datasets:")
+    st.dataframe(
+        pd.DataFrame({"model": list(view.left_out_models), "missing": [", ".join(v) for v in view.left_out_models.values()]}),
+        hide_index=True,
+    )
+if n_cols and n_avg == 0:
+    st.warning("No dataset is shared by every shown model, so there is no mean or rank. Narrow the models or datasets.")
+if view.hidden_trained:
+    st.info(f"Zero-shot only: {view.hidden_trained} cell(s) hidden where the model trained on the dataset.")
+elif view.trained:
+    st.caption("Shaded cells: the model declares it trained on that dataset (not zero-shot).")
+if view.empty_datasets:
+    st.caption(f"No results under these filters for: {ui.md_escape(', '.join(view.empty_datasets))}.")
+
+value_columns = ["Mean", *view.dataset_columns]
+positions = {m: i for i, m in enumerate(table["Model"])}
+
+
+def _shade(frame: pd.DataFrame) -> pd.DataFrame:
+    style = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    for model, column in view.trained:
+        if model in positions and column in style.columns:
+            style.iat[positions[model], style.columns.get_loc(column)] = TRAINED_STYLE
+    return style
+
+
+styled = table.style.format("{:.4f}", subset=value_columns, na_rep="missing").apply(_shade, axis=None)
+event = st.dataframe(
+    styled,
+    hide_index=True,
+    width="stretch",
+    height=min(38 + 35 * len(table), 720),
+    on_select="rerun",
+    selection_mode="single-row",
+    key="overview_table",
+    placeholder="missing",
+    column_config={"Rank": st.column_config.NumberColumn("Rank", format="%d", width="small")},
+)
+if event.selection.rows:
+    st.switch_page("views/model.py", query_params={"model": table["Model"].iloc[event.selection.rows[0]]})
+
+left, middle, right = st.columns([2, 2, 1], vertical_alignment="bottom")
+with left:
+    model = st.selectbox("Open a model", list(table["Model"]))
+    st.page_link("views/model.py", label="Open model page", icon=":material/arrow_forward:", query_params={"model": model})
+with middle:
+    st.page_link("views/compare.py", label="Compare two models query by query", icon=":material/compare_arrows:")
+    st.page_link("views/efficiency.py", label="Score vs cost", icon=":material/speed:")
+with right:
+    st.download_button("Download CSV", view.csv(), file_name=f"brewbench-{metric}.csv", mime="text/csv", icon=":material/download:")
