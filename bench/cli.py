@@ -231,7 +231,9 @@ def eval_(
     json_out: JsonOption = False,
     record: Annotated[bool, typer.Option("--record", help="Record it (provenance self-reported).")] = False,
     model: Annotated[str | None, typer.Option(help="Model name when recording (default: the run tag).")] = None,
-    family: Annotated[str, typer.Option(help="Model family when recording.")] = "lexical",
+    family: Annotated[
+        str | None, typer.Option(help="Model family when recording: lexical, learned-sparse, dense, reasoning, soft-label.")
+    ] = None,
 ) -> None:
     """Evaluate a TREC run file against a dataset's qrels (and record it with --record)."""
     import time
@@ -258,7 +260,7 @@ def eval_(
         "queries": {"evaluated": result.evaluated_queries, "judged": result.judged_queries},
     }
     if record:
-        if family not in FAMILIES:
+        if family is None or family not in FAMILIES:
             raise typer.BadParameter(f"family must be one of {', '.join(FAMILIES)}", param_hint="--family")
         name = model or the_run.tag
         stats = ds.validate()
@@ -360,6 +362,248 @@ def demo(
             f"[{i}/{len(todo)}] {spec.name} on {ds.name}: nDCG@10 {summary.metrics['nDCG@10']:.4f}  R@100 {summary.metrics['R@100']:.4f}  ({summary.timings.total_s:.1f}s)"
         )
     results(dataset=None, model=None, db=path, json_out=False)
+
+
+# --- issue 4: leaderboard (the Streamlit app lives in leaderboard/app.py)
+@app.command()
+def leaderboard(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8501,
+) -> int:
+    """Serve the leaderboard on http://127.0.0.1:PORT (reads the database, never writes; Ctrl-C stops it)."""
+    import subprocess
+
+    from bench.store.db import open_read_only
+
+    app_file = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
+    if not app_file.is_file():
+        raise BenchError(f"{app_file}: the leaderboard app is not here; run `bench leaderboard` from a source checkout (pip install -e .)")
+    path = _db(db).resolve()
+    with open_read_only(path):  # fails now, with the fix, if the database is missing or too old
+        pass
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.address", "127.0.0.1", "--server.port", str(port)]
+    cmd += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", "--", "--db", str(path)]
+    err.print(f"leaderboard on http://127.0.0.1:{port} (database {path}); Ctrl-C stops it", markup=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":  # become the server: signals (Ctrl-C, SIGTERM) reach it directly, no orphan is left behind
+        os.execv(sys.executable, cmd)
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 130
+
+
+# --- issue 5: submissions and reproducibility checks (bench.submissions, bench.reproduction)
+submit_app = typer.Typer(help="Validate, ingest and publish submissions (submissions/README.md).", no_args_is_help=True)
+app.add_typer(submit_app, name="submit")
+
+
+@contextmanager
+def _listing_problems() -> Iterator[None]:
+    """Print every problem a SubmissionError carries (stderr), then let main() report it and exit."""
+    from bench.errors import SubmissionError
+
+    try:
+        yield
+    except SubmissionError as e:
+        for p in e.problems:
+            err.print(f"  {p}", markup=False, soft_wrap=True)
+        raise
+
+
+@submit_app.command("validate")
+def submit_validate(
+    folders: Annotated[list[Path], typer.Argument(help="Submission folder(s), e.g. submissions/acme-bm25plus/.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Check submission.yaml, the run files and the optional spec; list every problem with file:line and the fix."""
+    from bench.errors import SubmissionError
+    from bench.submissions.validate import check_submission
+
+    report, failed = [], []
+    for folder in folders:
+        sub, problems = check_submission(folder)
+        report.append({"folder": str(folder), "valid": sub is not None, "problems": problems, "notes": sub.notes() if sub else []})
+        if sub is None:
+            failed.append(str(folder))
+            if not json_out:
+                err.print(f"{folder}: {len(problems)} problem(s)", markup=False, soft_wrap=True)
+                for p in problems:
+                    err.print(f"  {p}", markup=False, soft_wrap=True)
+        elif not json_out:
+            out.print(
+                f"{folder}: valid submission '{sub.meta.name}' ({sub.meta.family}), {len(sub.runs)} run file(s)",
+                markup=False,
+                soft_wrap=True,
+            )
+            for note in sub.notes():
+                out.print(f"  {note}", markup=False, soft_wrap=True)
+    if json_out:
+        _emit_json(report)
+    if failed:
+        raise SubmissionError(f"{len(failed)} of {len(folders)} submission(s) invalid: {', '.join(failed)}")
+
+
+@submit_app.command("ingest")
+def submit_ingest(
+    folder: Annotated[Path, typer.Argument(help="A submission folder.")],
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Validate, evaluate against our qrels, and record a submission as self-reported (all or nothing)."""
+    from bench.submissions.ingest import ingest
+    from bench.submissions.validate import validate_submission
+
+    with _listing_problems():
+        sub = validate_submission(folder)
+        done = ingest(sub, _db(db), status="self-reported")
+    if json_out:
+        _emit_json({"submission_id": done.submission_id, "status": done.status, "runs": done.runs})
+        return
+    rows = [[name, run_id, m.get("nDCG@10"), m.get("R@100"), m.get("R@1000")] for name, (run_id, m) in done.runs.items()]
+    title = f"{done.submission_id}: {sub.meta.name} recorded as {done.status}"
+    out.print(_table(title, ["dataset", "run", "nDCG@10", "R@100", "R@1000"], rows))
+    for note in sub.notes():
+        out.print(f"  {note}", markup=False, soft_wrap=True)
+
+
+@submit_app.command("process-inbox")
+def submit_process_inbox(
+    db: DbOption = None,
+    inbox: Annotated[Path | None, typer.Option(help="Inbox folder (default: $BENCH_INBOX or <bench home>/inbox).")] = None,
+) -> None:
+    """Ingest every upload waiting in the inbox as pending (rejected ones get problems.txt)."""
+    from bench.submissions.inbox import inbox_dir, process_inbox
+
+    where = inbox or inbox_dir()
+    done = process_inbox(_db(db), where)
+    if not done:
+        out.print(f"{where}: nothing waiting", markup=False, soft_wrap=True)
+    for p in done:
+        if p.ingested:
+            out.print(
+                f"{p.submission_id}: pending review; publish it with `bench submit approve {p.submission_id}`", markup=False, soft_wrap=True
+            )
+        else:
+            out.print(
+                f"{p.submission_id}: rejected ({len(p.problems)} problem(s), see {p.folder / 'problems.txt'})", markup=False, soft_wrap=True
+            )
+
+
+@submit_app.command("approve")
+def submit_approve(submission_id: Annotated[str, typer.Argument(help="The id `bench submit list` shows.")], db: DbOption = None) -> None:
+    """Publish a pending submission (pending -> self-reported)."""
+    from bench.submissions.ingest import approve
+
+    model = approve(_db(db), submission_id)
+    out.print(f"{submission_id}: {model} is published as self-reported", markup=False, soft_wrap=True)
+
+
+@submit_app.command("list")
+def submit_list(
+    status: Annotated[str | None, typer.Option(help="Only this status (pending, self-reported, reproduced).")] = None,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Submissions in the database, newest first."""
+    from bench.store import queries
+    from bench.store.db import open_read_only
+
+    with open_read_only(_db(db)) as con:
+        df = queries.submissions_table(con, status)
+    if json_out:
+        _emit_json(json.loads(df.to_json(orient="records", date_format="iso")))
+        return
+    cols = ["submission_id", "model", "status", "runs", "received_at"]
+    out.print(_table(f"Submissions ({_db(db)})", cols, df[cols].astype(str).values.tolist()))
+
+
+def _diff(v: float | None) -> str:
+    return "—" if v is None else ("0" if v == 0 else f"{v:+.2e}")
+
+
+@app.command()
+def reproduce(
+    target: Annotated[Path | None, typer.Argument(help="A spec (models/NAME.yaml) or a submission folder with a spec.")] = None,
+    dataset: Annotated[list[str] | None, typer.Option("--dataset", "-d", help="Only these datasets (repeat the option).")] = None,
+    all_specs: Annotated[bool, typer.Option("--all", help="Every spec in --models.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Only the small shared collections (what CI runs).")] = False,
+    models: Annotated[Path, typer.Option("--models", help="Folder of reference specs for --all.")] = Path("models"),
+    db: DbOption = None,
+    record: Annotated[bool, typer.Option("--record/--no-record", help="Record the checks (and passing re-runs).")] = True,
+    print_expected: Annotated[
+        bool, typer.Option("--print-expected", help="Run TARGET on --dataset and print `expected:` entries for its YAML; no verdict.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Re-run and compare with expected scores: OK (exact), OKish (within tolerance), FAIL (beyond, either way)."""
+    import yaml
+
+    from bench.errors import ReproductionFailed
+    from bench.progress import RichProgress
+    from bench.reproduction import all_targets, measure_expected, publish_reproduced, reproduce, spec_targets, submission_targets
+
+    progress = RichProgress(err)
+    datasets = list(dataset or [])
+    if print_expected:
+        if target is None or not target.is_file() or not datasets:
+            raise typer.BadParameter("--print-expected needs a spec file and at least one --dataset", param_hint="--print-expected")
+        with _stdout_to_stderr(True):
+            entries = measure_expected(target, datasets, progress)
+        sys.stdout.write(yaml.safe_dump({"expected": entries}, sort_keys=False, width=1000))
+        return
+    if all_specs == (target is not None):
+        raise typer.BadParameter("give a spec or a submission folder, or --all (not both)", param_hint="TARGET")
+    with _listing_problems():
+        if all_specs:
+            targets = all_targets(models, quick)
+        elif target is not None and target.is_dir():
+            targets = submission_targets(target)
+        elif target is not None:
+            targets = spec_targets(target, datasets, quick)
+    path = _db(db) if record else None
+    results_ = []
+    with _stdout_to_stderr(True):
+        for t in targets:
+            results_.append(reproduce(t, path, progress))
+    notes = []
+    sub = targets[0].submission if targets else None
+    if sub is not None and path is not None:
+        notes.append(publish_reproduced(path, sub, results_))
+    failed = [r for r in results_ if r.verdict == "FAIL"]
+    if json_out:
+        _emit_json([r.as_json() for r in results_])
+    else:
+        table = Table(title="Reproduction: expected vs observed", title_justify="left")
+        for c in ("model", "dataset", "metric", "expected", "observed", "diff", "tolerance", "verdict"):
+            table.add_column(c, justify="right" if c in ("expected", "observed", "diff", "tolerance") else "left")
+        for r in results_:
+            if r.problem:
+                table.add_row(r.target.spec.name, r.target.dataset_name, "—", "—", "—", "—", "—", "FAIL")
+            for c in r.checks:
+                values = (_fmt(c.expected), _fmt(c.observed), _diff(c.diff), "0" if c.tolerance == 0 else f"{c.tolerance:.1e}")
+                table.add_row(r.target.spec.name, r.target.dataset_name, c.metric, *values, c.verdict)
+        out.print(table)
+        for r in results_:
+            if r.problem:
+                out.print(f"FAIL {r.target.spec.name} on {r.target.dataset_name}: {r.problem}", markup=False, soft_wrap=True)
+        counts = {v: sum(r.verdict == v for r in results_) for v in ("OK", "OKish", "FAIL")}
+        out.print(
+            f"{len(results_)} reproduction(s): {counts['OK']} OK, {counts['OKish']} OKish, {counts['FAIL']} FAIL"
+            + (f"; recorded in {path}" if path else ""),
+            markup=False,
+        )
+        for note in notes:
+            if note:
+                out.print(note, markup=False, soft_wrap=True)
+    if failed:
+        worst = "; ".join(
+            f"{r.target.spec.name} on {r.target.dataset_name}"
+            + (f" ({', '.join(f'{c.metric} {_diff(c.diff)}' for c in r.checks if c.verdict == 'FAIL')})" if r.checks else "")
+            for r in failed
+        )
+        raise ReproductionFailed(f"{len(failed)} of {len(results_)} reproduction(s) FAILED: {worst}")
 
 
 # ---------------------------------------------------------------------------------------------- entry point

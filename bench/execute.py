@@ -94,8 +94,40 @@ def record(
     weights_hash: str | None = None,
 ) -> str:
     """Write one evaluated run (all or nothing) and return its id."""
+    rec = run_record(
+        model=model,
+        dataset=dataset,
+        stats=stats,
+        run=run,
+        evaluation=evaluation,
+        timings=timings,
+        started_at=started_at,
+        provenance=provenance,
+        spec=spec,
+        cost=cost,
+        weights_hash=weights_hash,
+    )
+    with open_writer(db) as con:
+        return record_run(con, rec)
+
+
+def run_record(
+    *,
+    model: ModelRow,
+    dataset: Dataset,
+    stats: DatasetStats,
+    run: Run,
+    evaluation: EvalResult,
+    timings: Timings,
+    started_at: datetime,
+    provenance: str,
+    spec: ModelSpec | None = None,
+    cost: dict[str, Any] | None = None,
+    weights_hash: str | None = None,
+) -> RunRecord:
+    """Everything the database keeps about one evaluated run, with a fresh run id and the environment."""
     env = environment()
-    rec = RunRecord(
+    return RunRecord(
         run_id=uuid.uuid4().hex[:16],
         model=model,
         dataset=dataset_row(dataset, stats),
@@ -113,8 +145,6 @@ def record(
         evaluation=evaluation,
         run=run,
     )
-    with open_writer(db) as con:
-        return record_run(con, rec)
 
 
 def _now() -> datetime:

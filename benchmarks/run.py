@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks.report import Report
 
-MODULES = ["bm25"]
+MODULES = ["bm25", "leaderboard", "dense"]
 
 
 def main() -> None:

@@ -57,7 +57,7 @@ def test_results_table_and_json(db_path: Path, capsys: pytest.CaptureFixture[str
 def test_eval_a_run_file_and_record_it(db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_file = tmp_path / "adi.trec"
     produced = bench(capsys, "run", FLAT, "-d", "adi", "--no-record", "-o", run_file, "--json").json()
-    r = bench(capsys, "eval", run_file, "-d", "adi", "--json", "--record", "--model", "my-bm25", "--db", db_path)
+    r = bench(capsys, "eval", run_file, "-d", "adi", "--json", "--record", "--model", "my-bm25", "--family", "lexical", "--db", db_path)
     assert r.code == 0, r.err
     evaluated = r.json()
     assert evaluated["metrics"] == pytest.approx(produced["metrics"], abs=1e-9)

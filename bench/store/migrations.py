@@ -116,3 +116,60 @@ def m001_initial(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE INDEX runs_dataset ON runs(dataset_hash)")
     con.execute("CREATE INDEX query_metrics_run ON query_metrics(run_id)")
     con.execute("CREATE INDEX rankings_run ON rankings(run_id)")
+
+
+# --- issue 5: reproducibility checks and submissions
+@migration
+def m002_reproductions(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE TABLE reproductions (
+            reproduction_id VARCHAR NOT NULL,      -- one check of one spec on one dataset content
+            checked_at TIMESTAMP NOT NULL,
+            model_name VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,               -- models/<name>.yaml or submissions/<id>/
+            spec_hash VARCHAR,
+            dataset_hash VARCHAR NOT NULL,
+            dataset_name VARCHAR NOT NULL,
+            run_id VARCHAR,                        -- the run it vouches for; NULL when it failed (a drifted run is not published)
+            metric VARCHAR NOT NULL,
+            expected DOUBLE NOT NULL,
+            observed DOUBLE,
+            diff DOUBLE,                           -- observed - expected
+            tolerance DOUBLE NOT NULL,
+            verdict VARCHAR NOT NULL,              -- OK | OKish | FAIL
+            PRIMARY KEY (reproduction_id, metric)
+        )
+        """
+    )
+
+
+@migration
+def m003_submissions(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE TABLE submissions (
+            submission_id VARCHAR PRIMARY KEY,     -- the submission folder's (sanitised) name
+            model_name VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,               -- pending | self-reported | reproduced
+            source VARCHAR NOT NULL,               -- folder it was ingested from
+            metadata JSON NOT NULL,                -- submission.yaml as validated
+            spec JSON,                             -- its optional spec (models/*.yaml schema)
+            received_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE submission_runs (
+            submission_id VARCHAR NOT NULL,
+            run_id VARCHAR NOT NULL,
+            dataset_hash VARCHAR NOT NULL,
+            file VARCHAR NOT NULL,                 -- path inside the submission folder
+            file_sha256 VARCHAR NOT NULL,
+            coverage DOUBLE NOT NULL,              -- judged queries answered / judged queries
+            PRIMARY KEY (submission_id, run_id)
+        )
+        """
+    )

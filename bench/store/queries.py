@@ -50,5 +50,18 @@ def ranking(con: duckdb.DuckDBPyConnection, run_id: str, qid: str, depth: int = 
 
 def count_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row counts per table (used to prove that failed writes leave nothing behind)."""
-    tables = ("datasets", "models", "runs", "metrics", "query_metrics", "rankings")
+    tables = ("datasets", "models", "runs", "metrics", "query_metrics", "rankings", "reproductions", "submissions", "submission_runs")
     return {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}  # type: ignore[index]
+
+
+def has_run(con: duckdb.DuckDBPyConnection, spec_hash: str, dataset_hash: str) -> bool:
+    """Whether a run of this exact spec on this exact dataset content is already recorded."""
+    row = con.execute("SELECT count(*) FROM runs WHERE spec_hash = ? AND dataset_hash = ?", [spec_hash, dataset_hash]).fetchone()
+    return bool(row and row[0])
+
+
+# --- issue 5: reads of reproductions and submissions live in bench/store/check_queries.py (its __all__), re-exported here
+from bench.store.check_queries import *  # noqa: E402, F403
+
+# --- issue 4: the leaderboard's reads live in bench/store/leaderboard_queries.py (its __all__), re-exported here
+from bench.store.leaderboard_queries import *  # noqa: E402, F403

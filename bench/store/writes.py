@@ -134,11 +134,24 @@ def _frames(rec: RunRecord) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 def record_run(con: duckdb.DuckDBPyConnection, rec: RunRecord) -> str:
     """Write ``rec`` in a single transaction; returns its run id."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        insert_run(con, rec)
+        con.execute("COMMIT")
+    except Exception as e:
+        con.execute("ROLLBACK")
+        if isinstance(e, duckdb.Error):
+            raise StoreError(f"recording run {rec.run_id} failed and was rolled back: {e}") from e
+        raise
+    return rec.run_id
+
+
+def insert_run(con: duckdb.DuckDBPyConnection, rec: RunRecord) -> str:
+    """Insert ``rec`` inside the caller's open transaction (several runs, one commit); returns its run id."""
     if rec.provenance not in PROVENANCES:
         raise StoreError(f"provenance '{rec.provenance}' is not one of {', '.join(PROVENANCES)}")
     metrics, query_metrics, rankings = _frames(rec)
     t = rec.timings
-    con.execute("BEGIN TRANSACTION")
     try:
         _upsert_dataset(con, rec.dataset, rec.finished_at)
         upsert_model(con, rec.model, rec.finished_at)
@@ -173,12 +186,6 @@ def record_run(con: duckdb.DuckDBPyConnection, rec: RunRecord) -> str:
         con.execute("INSERT INTO metrics SELECT * FROM _metrics")
         con.execute("INSERT INTO query_metrics SELECT * FROM _query_metrics")
         con.execute("INSERT INTO rankings SELECT * FROM _rankings")
-        con.execute("COMMIT")
-    except Exception as e:
-        con.execute("ROLLBACK")
-        if isinstance(e, duckdb.Error):
-            raise StoreError(f"recording run {rec.run_id} failed and was rolled back: {e}") from e
-        raise
     finally:
         for name in ("_metrics", "_query_metrics", "_rankings"):
             with contextlib.suppress(duckdb.Error):

@@ -1,0 +1,278 @@
+"""Re-run specs and compare with their expected scores (``bench reproduce``); record each check.
+
+Targets come from a spec (its ``expected:`` entries, or the datasets asked for), from every spec in
+``models/`` (``--all``; ``--quick`` keeps :data:`~bench.evaluation.reproduce.QUICK_DATASETS`), or from a
+submission with a spec (the expected scores are those of its own run files). Nothing here is
+specific to a model or a runner kind.
+
+A check that passes records the re-run with provenance ``reproduced`` and its per-metric rows in one
+transaction; a check that fails records only its rows (``run_id`` NULL): a drifted run is never
+published. A submission whose every run reproduces moves from ``self-reported`` to ``reproduced``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench.datasets.beir import Dataset
+from bench.errors import BenchError, SubmissionError
+from bench.evaluation.evaluate import EvalResult, evaluate
+from bench.evaluation.measures import DEFAULT_MEASURES
+from bench.evaluation.reproduce import QUICK_DATASETS, MetricCheck, Verdict, compare, overall
+from bench.runners.base import Progress, RunOutput
+from bench.specs import ModelSpec, load_spec
+from bench.submissions.validate import RunFile, ValidSubmission, validate_submission
+
+if TYPE_CHECKING:
+    from bench.execute import RunSummary
+
+
+@dataclass(frozen=True)
+class Target:
+    """One check to make: ``spec`` on ``dataset_name``, compared with ``expected`` (or the spec's own entry)."""
+
+    spec: ModelSpec
+    source: str
+    dataset_name: str
+    split: str = "test"
+    expected_hash: str | None = None
+    """The dataset content the expected scores are for; None: look the entry up by the local copy's hash."""
+    expected: Mapping[str, float] | None = None
+    submission: ValidSubmission | None = None
+    run_file: RunFile | None = None
+    problem: str | None = None
+    """Why this target cannot be checked (reported as a FAIL)."""
+
+    def tolerance_for(self, metric: str) -> float:
+        return self.spec.tolerance_for(metric)
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """The outcome of one target."""
+
+    target: Target
+    checks: tuple[MetricCheck, ...] = ()
+    dataset_hash: str | None = None
+    problem: str | None = None
+    run_id: str | None = None
+    wall_s: float = 0.0
+
+    @property
+    def verdict(self) -> Verdict:
+        return "FAIL" if self.problem else overall(self.checks)
+
+    def as_json(self) -> dict[str, Any]:
+        """What ``bench reproduce --json`` prints for this check."""
+        return {
+            "model": self.target.spec.name,
+            "source": self.target.source,
+            "dataset": self.target.dataset_name,
+            "dataset_hash": self.dataset_hash,
+            "verdict": self.verdict,
+            "problem": self.problem,
+            "run_id": self.run_id,
+            "checks": [{**asdict(c), "diff": c.diff} for c in self.checks],
+        }
+
+
+# -- planning ---------------------------------------------------------------------------------------
+def spec_targets(spec_path: Path, datasets: Iterable[str] = (), quick: bool = False) -> list[Target]:
+    """Targets of one spec: the datasets asked for, else every ``expected:`` entry (the quick ones with ``quick``)."""
+    spec = load_spec(spec_path)
+    source = str(spec_path)
+    asked = list(datasets)
+    if asked:
+        return [Target(spec, source, name) for name in asked]
+    entries = [e for e in spec.expected if not quick or e.dataset in QUICK_DATASETS]
+    if not entries:
+        which = f" on the quick datasets ({', '.join(QUICK_DATASETS)})" if quick else ""
+        fix = f"add `expected:` entries (`bench reproduce {spec_path} --dataset NAME --print-expected` prints them)"
+        return [Target(spec, source, "—", problem=f"{spec_path}: no expected scores{which}; {fix}")]
+    return [Target(spec, source, e.dataset, e.split, e.hash, e.metrics) for e in entries]
+
+
+def all_targets(models_dir: Path, quick: bool = False) -> list[Target]:
+    """Targets of every spec in ``models_dir`` (sorted by file name)."""
+    paths = sorted(models_dir.glob("*.yaml"))
+    if not paths:
+        raise SubmissionError(f"{models_dir}: no specs (*.yaml) here; pass --models with the folder of reference specs")
+    return [t for p in paths for t in spec_targets(p, quick=quick)]
+
+
+def submission_targets(folder: Path) -> list[Target]:
+    """Targets of a submission with a spec: re-run it on each dataset it submitted, expecting its own scores."""
+    sub = validate_submission(folder)
+    if sub.spec is None:
+        raise SubmissionError(
+            f"{folder}: the submission has no spec, so it cannot be re-run",
+            [f"{folder}: add spec.yaml (models/*.yaml schema, a registered runner kind) to have it reproduced"],
+        )
+    targets = []
+    for rf in sub.runs:
+        submitted = evaluate(rf.run, rf.dataset.qrels(), DEFAULT_MEASURES, rf.dataset.drop_identical_ids).aggregate
+        targets.append(Target(sub.spec, str(folder), rf.dataset.name, rf.dataset.split, rf.dataset.content_hash, dict(submitted), sub, rf))
+    return targets
+
+
+# -- running ----------------------------------------------------------------------------------------
+def reproduce(target: Target, db: Path | None, progress: Progress | None = None) -> Reproduction:
+    """Re-run one target, compare, and (with ``db``) record the check; never raises for a drift or a bad target."""
+    from bench.datasets.registry import resolve_dataset
+    from bench.execute import execute_run
+
+    if target.problem:
+        return Reproduction(target, problem=target.problem)
+    t0 = time.perf_counter()
+    try:
+        ds = resolve_dataset(target.dataset_name, target.split)
+        dataset_hash = ds.content_hash
+    except BenchError as e:
+        return Reproduction(target, problem=str(e))
+    expected = target.expected
+    if target.expected_hash is not None and dataset_hash != target.expected_hash:
+        return Reproduction(
+            target,
+            dataset_hash=dataset_hash,
+            problem=(
+                f"the local {ds.name} ({ds.path}) has content hash {dataset_hash[:12]}, but the expected scores are for "
+                f"{target.expected_hash[:12]}; use that version of the data, or re-measure and update {target.source}"
+            ),
+        )
+    if expected is None:
+        entry = target.spec.expected_for(dataset_hash)
+        if entry is None or entry.split != target.split:
+            return Reproduction(
+                target,
+                dataset_hash=dataset_hash,
+                problem=(
+                    f"{target.source}: no expected scores for {ds.name} (content hash {dataset_hash[:12]}, split {target.split}); "
+                    f"add an `expected:` entry (`bench reproduce {target.source} --dataset {target.dataset_name} --print-expected` prints it)"
+                ),
+            )
+        expected = entry.metrics
+    started = _now()
+    try:
+        summary, out, evaluation = execute_run(target.spec, ds, None, source=target.source, progress=progress, provenance="reproduced")
+    except BenchError as e:
+        return Reproduction(target, dataset_hash=dataset_hash, problem=f"the re-run failed: {e}")
+    checks = tuple(compare(expected, summary.metrics, target.tolerance_for))
+    result = Reproduction(target, checks, dataset_hash, wall_s=time.perf_counter() - t0)
+    if db is None:
+        return result
+    run_id = _record(db, result, ds, summary, out, evaluation, started)
+    return Reproduction(target, checks, dataset_hash, run_id=run_id, wall_s=result.wall_s)
+
+
+def _record(
+    db: Path, result: Reproduction, ds: Dataset, summary: RunSummary, out: RunOutput, evaluation: EvalResult, started: datetime
+) -> str | None:
+    from bench.execute import model_row, run_record
+    from bench.store import queries
+    from bench.store.checks import ReproductionRow, insert_reproduction
+    from bench.store.db import open_writer
+    from bench.store.writes import insert_run
+
+    target = result.target
+    passed = result.verdict != "FAIL"
+    rec = None
+    if passed and target.submission is None:
+        rec = run_record(
+            model=model_row(target.spec, "reference"),
+            dataset=ds,
+            stats=ds.validate(),
+            run=out.run,
+            evaluation=evaluation,
+            timings=summary.timings,
+            started_at=started,
+            provenance="reproduced",
+            spec=target.spec,
+            cost=out.cost,
+            weights_hash=out.weights_hash,
+        )
+    with open_writer(db) as con:
+        run_id = rec.run_id if rec else None
+        if passed and target.submission is not None:
+            run_id = queries.submission_runs(con, target.submission.submission_id).get(ds.content_hash)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if rec is not None:
+                insert_run(con, rec)
+            insert_reproduction(
+                con,
+                reproduction_id=uuid.uuid4().hex[:16],
+                checked_at=_now(),
+                model_name=target.spec.name,
+                source=target.source,
+                spec_hash=target.spec.spec_hash,
+                dataset_hash=ds.content_hash,
+                dataset_name=ds.name,
+                run_id=run_id,
+                rows=[ReproductionRow(c.metric, c.expected, c.observed, c.tolerance, c.verdict) for c in result.checks],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return run_id
+
+
+def publish_reproduced(db: Path, sub: ValidSubmission, results: list[Reproduction]) -> str | None:
+    """Move an ingested, self-reported submission to ``reproduced`` when every one of its runs reproduced.
+
+    Returns a note for the user, or None when there is nothing to say.
+    """
+    from bench.store import queries
+    from bench.store.checks import set_provenance
+    from bench.store.db import open_writer
+
+    if not db.is_file():
+        return f"{sub.submission_id} is not ingested in {db}; `bench submit ingest` it, then reproduce again to publish it as reproduced"
+    with open_writer(db) as con:
+        info = queries.submission_info(con, sub.submission_id)
+        if info is None:
+            return (
+                f"{sub.submission_id} is not ingested in {db}; `bench submit ingest` it, then reproduce again to publish it as reproduced"
+            )
+        if any(r.verdict == "FAIL" for r in results):
+            return f"{sub.submission_id} stays {info.status}: not every run reproduced"
+        if info.status != "self-reported":
+            return (
+                f"{sub.submission_id} is {info.status}; approve it first (`bench submit approve {sub.submission_id}`), then reproduce again"
+            )
+        run_ids = list(queries.submission_runs(con, sub.submission_id).values())
+        con.execute("BEGIN TRANSACTION")
+        try:
+            set_provenance(
+                con, submission_id=sub.submission_id, model_name=info.model_name, run_ids=run_ids, provenance="reproduced", now=_now()
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return f"{sub.submission_id}: every run reproduced; its {len(run_ids)} run(s) are now shown as reproduced"
+
+
+# -- measuring expected scores ----------------------------------------------------------------------
+def measure_expected(spec_path: Path, datasets: Iterable[str], progress: Progress | None = None) -> list[dict]:
+    """Run a spec on datasets and return ``expected:`` entries (full precision) for its YAML file."""
+    from bench.datasets.registry import resolve_dataset
+    from bench.execute import execute_run
+
+    spec = load_spec(spec_path)
+    entries = []
+    for name in datasets:
+        ds = resolve_dataset(name)
+        summary, _, _ = execute_run(spec, ds, None, source=str(spec_path), progress=progress)
+        entries.append({"dataset": ds.name, "hash": ds.content_hash, "metrics": dict(summary.metrics)})
+    return entries
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

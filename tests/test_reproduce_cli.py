@@ -1,0 +1,178 @@
+"""`bench reproduce`: real Lucene re-runs against the expected scores in models/*.yaml, recorded in a real DuckDB."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from bench.datasets import resolve_dataset
+from bench.errors import ReproductionFailed
+from bench.evaluation.reproduce import QUICK_DATASETS
+from bench.reproduction import spec_targets
+from bench.specs import load_spec
+from bench.store import queries
+from bench.store.db import open_read_only
+from tests.clihelp import bench
+from tests.conftest import CLASSIC, ROOT
+
+SPECS = sorted((ROOT / "models").glob("*.yaml"))
+FLAT = ROOT / "models" / "bm25-flat.yaml"
+EXAMPLE = ROOT / "submissions" / "acme-bm25plus"
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _edited_spec(tmp_path: Path, source: Path = FLAT, only: tuple[str, ...] = ("adi",), **changes: object) -> Path:
+    """A copy of a spec with some top-level fields or params changed and its expectations cut to ``only``."""
+    data = yaml.safe_load(source.read_text())
+    for key, value in changes.items():
+        if key in data.get("params", {}):
+            data["params"][key] = value
+        else:
+            data[key] = value
+    data["expected"] = [e for e in data.get("expected", []) if e["dataset"] in only]
+    path = tmp_path / source.name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+# -- the expected scores themselves -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec_path", SPECS, ids=[p.stem for p in SPECS])
+def test_spec_expectations_match_the_local_collections(spec_path: Path) -> None:
+    spec = load_spec(spec_path)
+    assert spec.expected, f"{spec_path.name}: no expected scores"
+    for entry in spec.expected:
+        assert entry.hash == resolve_dataset(entry.dataset, entry.split).content_hash, f"{spec_path.name}: {entry.dataset} hash is stale"
+        assert {"nDCG@10", "R@100"} <= set(entry.metrics)
+    # every reference spec is checked by CI (`bench reproduce --all --quick`)
+    assert [t.problem for t in spec_targets(spec_path, quick=True)] and all(t.problem is None for t in spec_targets(spec_path, quick=True))
+    assert {e.dataset for e in spec.expected} & set(QUICK_DATASETS)
+
+
+@pytest.mark.parametrize("spec_path", [p for p in SPECS if load_spec(p).kind == "lucene-bm25"], ids=lambda p: p.stem)
+def test_lucene_specs_are_exact_on_all_seven_collections(spec_path: Path) -> None:
+    spec = load_spec(spec_path)
+    assert {e.dataset for e in spec.expected} == set(CLASSIC)
+    assert all(spec.tolerance_for(m) == 0.0 for e in spec.expected for m in e.metrics)
+
+
+# -- reference specs ----------------------------------------------------------------------------------
+
+
+def test_reference_spec_reproduces_exactly_and_is_recorded(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = bench(capsys, "reproduce", FLAT, "--dataset", "adi", "--db", db_path)
+    assert r.code == 0, r.err
+    assert "1 reproduction(s): 1 OK, 0 OKish, 0 FAIL" in r.out
+    for column in ("expected", "observed", "diff", "tolerance", "verdict"):
+        assert column in r.out
+    rows = _rows(db_path, "SELECT metric, verdict, diff, run_id FROM reproductions ORDER BY metric")
+    assert len(rows) == 6 and {v for _, v, _, _ in rows} == {"OK"} and {d for _, _, d, _ in rows} == {0.0}
+    run_id = rows[0][3]
+    assert _rows(db_path, "SELECT run_id, provenance, model_name FROM runs") == [(run_id, "reproduced", "bm25-flat")]
+    assert _rows(db_path, "SELECT provenance FROM models") == [("reference",)]
+    assert bench(capsys, "results", "--db", db_path, "--json").json()[0]["provenance"] == "reproduced"
+
+
+def test_a_changed_bm25_parameter_fails_with_a_readable_table(tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _edited_spec(tmp_path, k1=1.2)
+    r = bench(capsys, "reproduce", spec, "--dataset", "adi", "--db", db_path)
+    assert r.code == ReproductionFailed.exit_code
+    table = [line for line in r.out.splitlines() if "bm25-flat" in line and "adi" in line]
+    assert len(table) == 6
+    ndcg = next(line for line in table if "nDCG@10" in line)
+    assert "0.4747" in ndcg and "FAIL" in ndcg  # expected value shown beside the observed one
+    assert "1 reproduction(s): 0 OK, 0 OKish, 1 FAIL" in r.out
+    assert "error: 1 of 1 reproduction(s) FAILED: bm25-flat on adi (nDCG@10 +" in r.err
+    # the check is recorded, the drifted run is not published
+    verdicts = dict(_rows(db_path, "SELECT metric, verdict FROM reproductions"))
+    assert verdicts["nDCG@10"] == "FAIL"
+    assert _rows(db_path, "SELECT count(*) FROM reproductions WHERE run_id IS NOT NULL") == [(0,)]
+    assert _rows(db_path, "SELECT count(*) FROM runs") == [(0,)]
+
+
+def test_a_declared_tolerance_turns_a_small_drift_into_okish(tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _edited_spec(tmp_path, k1=1.2, tolerance={"default": 0.0, "nDCG@10": 0.05, "AP@1000": 0.05, "RR@10": 0.05, "P@10": 0.05})
+    r = bench(capsys, "reproduce", spec, "-d", "adi", "--db", db_path, "--json")
+    assert r.code == 0, r.err
+    (result,) = r.json()
+    verdicts = {c["metric"]: c["verdict"] for c in result["checks"]}
+    assert result["verdict"] == "OKish" and verdicts["nDCG@10"] == "OKish" and verdicts["R@100"] == "OK"
+    assert _rows(db_path, "SELECT provenance FROM runs") == [("reproduced",)]
+
+
+def test_data_without_expected_scores_fails(tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    changed = tmp_path / "adi"
+    shutil.copytree(resolve_dataset("adi").path, changed)
+    qrels = changed / "qrels" / "test.tsv"
+    qrels.write_text("".join(qrels.read_text().splitlines(keepends=True)[:-1]))  # one judgment fewer: other content
+    r = bench(capsys, "reproduce", FLAT, "-d", str(changed), "--db", db_path)
+    assert r.code == ReproductionFailed.exit_code
+    assert "no expected scores for adi (content hash" in r.out and "--print-expected" in r.out
+    assert not db_path.exists()  # nothing was run, nothing recorded
+
+
+def test_all_handles_every_spec_in_a_folder_generically(tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    _edited_spec(models, FLAT, only=("adi", "npl"))
+    _edited_spec(models, ROOT / "models" / "bm25-multifield.yaml", only=("adi", "npl"))
+    r = bench(capsys, "reproduce", "--all", "--quick", "--models", models, "--db", db_path, "--json")
+    assert r.code == 0, r.err
+    assert sorted((x["model"], x["dataset"], x["verdict"]) for x in r.json()) == [
+        ("bm25-flat", "adi", "OK"),
+        ("bm25-multifield", "adi", "OK"),
+    ]  # --quick: npl is not in the quick set
+    (models / "new-model.yaml").write_text("name: new-model\nfamily: lexical\nkind: lucene-bm25\n")
+    r = bench(capsys, "reproduce", "--all", "--quick", "--models", models, "--no-record")
+    assert r.code == ReproductionFailed.exit_code
+    assert "no expected scores on the quick datasets" in r.out and "new-model.yaml" in r.out
+
+
+def test_print_expected_writes_yaml_the_spec_accepts(capsys: pytest.CaptureFixture[str]) -> None:
+    r = bench(capsys, "reproduce", FLAT, "-d", "adi", "--print-expected")
+    assert r.code == 0, r.err
+    (entry,) = yaml.safe_load(r.out)["expected"]
+    adi = next(e for e in load_spec(FLAT).expected if e.dataset == "adi")
+    assert entry == {"dataset": "adi", "hash": adi.hash, "metrics": adi.metrics}  # full precision, bit for bit
+
+
+# -- submissions ----------------------------------------------------------------------------------------
+
+
+def test_a_submission_with_a_spec_is_re_run_and_marked_reproduced(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench(capsys, "submit", "ingest", EXAMPLE, "--db", db_path).code == 0
+    submitted = dict(_rows(db_path, "SELECT run_id, provenance FROM runs"))
+    r = bench(capsys, "reproduce", EXAMPLE, "--db", db_path)
+    assert r.code == 0, r.err
+    assert "2 reproduction(s): 2 OK, 0 OKish, 0 FAIL" in r.out
+    assert "acme-bm25plus: every run reproduced; its 2 run(s) are now shown as reproduced" in r.out
+    assert dict(_rows(db_path, "SELECT run_id, provenance FROM runs")) == dict.fromkeys(submitted, "reproduced")
+    assert _rows(db_path, "SELECT status FROM submissions") == [("reproduced",)]
+    assert set(_rows(db_path, "SELECT DISTINCT run_id FROM reproductions")) == {(rid,) for rid in submitted}
+    with open_read_only(db_path) as con:  # what the leaderboard shows: the reproduced badge
+        cells = queries.leaderboard_cells(con, "nDCG@10")
+    assert sorted(cells["provenance"]) == ["reproduced", "reproduced"] and set(cells["run_id"]) == set(submitted)
+
+
+def test_a_submission_whose_spec_does_not_match_its_runs_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "acme-tampered"
+    shutil.copytree(EXAMPLE, folder)
+    (folder / "spec.yaml").write_text((folder / "spec.yaml").read_text().replace("b: 0.75", "b: 0.5"))
+    r = bench(capsys, "reproduce", folder, "--no-record")
+    assert r.code == ReproductionFailed.exit_code
+    assert "FAILED: acme-bm25plus on adi" in r.err
+    (folder / "spec.yaml").unlink()
+    r = bench(capsys, "reproduce", folder, "--no-record")
+    assert r.code == 7 and "add spec.yaml" in r.err
