@@ -78,37 +78,10 @@ def model_row(spec: ModelSpec, provenance: str = "reference") -> ModelRow:
     )
 
 
-def record(
-    db: Path,
-    *,
-    model: ModelRow,
-    dataset: Dataset,
-    stats: DatasetStats,
-    run: Run,
-    evaluation: EvalResult,
-    timings: Timings,
-    started_at: datetime,
-    provenance: str,
-    spec: ModelSpec | None = None,
-    cost: dict[str, Any] | None = None,
-    weights_hash: str | None = None,
-) -> str:
-    """Write one evaluated run (all or nothing) and return its id."""
-    rec = run_record(
-        model=model,
-        dataset=dataset,
-        stats=stats,
-        run=run,
-        evaluation=evaluation,
-        timings=timings,
-        started_at=started_at,
-        provenance=provenance,
-        spec=spec,
-        cost=cost,
-        weights_hash=weights_hash,
-    )
+def record(db: Path, **fields: Any) -> str:
+    """Write one evaluated run (all or nothing) and return its id; ``fields`` are :func:`run_record`'s."""
     with open_writer(db) as con:
-        return record_run(con, rec)
+        return record_run(con, run_record(**fields))
 
 
 def run_record(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bench.errors import EvaluationError, SpecError
 from bench.evaluation.measures import parse_measure
 from bench.provenance import json_sha256
+from bench.yamlfile import YamlSyntaxError, line_of, load_with_nodes
 
 Family = Literal["lexical", "learned-sparse", "dense", "reasoning", "soft-label"]
 FAMILIES: tuple[str, ...] = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label")
@@ -93,31 +94,12 @@ class ModelSpec(_Frozen):
         return next((e for e in self.expected if e.hash == dataset_hash), None)
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """Line (1-based) of the YAML node at a pydantic error location, or of the nearest parent."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            nxt = node.value[part]
-        else:
-            nxt = None
-        if nxt is None:
-            break
-        node, line = nxt, nxt.start_mark.line + 1
-    return line
-
-
 def parse_spec(text: str, source: str = "<spec>") -> ModelSpec:
     """Parse YAML text into a ModelSpec; errors name ``source:line`` and the field."""
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise SpecError(f"{where}: invalid YAML ({getattr(e, 'problem', e)}). Fix the syntax") from e
+        data, root = load_with_nodes(text, source)
+    except YamlSyntaxError as e:
+        raise SpecError(str(e)) from e
     if not isinstance(data, dict):
         raise SpecError(f"{source}: a spec is a YAML mapping with at least name, family and kind")
     try:
@@ -127,7 +109,7 @@ def parse_spec(text: str, source: str = "<spec>") -> ModelSpec:
         for err in e.errors():
             loc = tuple(err["loc"])
             field = ".".join(str(p) for p in loc) or "(top level)"
-            line = _line_of(root, loc)
+            line = line_of(root, loc)
             msg = err["msg"]
             if err["type"] == "extra_forbidden":
                 msg = "unknown field; remove it or check its spelling"
@@ -150,7 +132,7 @@ def spec_error(source: str, field: str, message: str) -> SpecError:
     path = Path(source)
     if path.is_file():
         try:
-            line = _line_of(yaml.compose(path.read_text(encoding="utf-8")), tuple(field.split(".")))
+            line = line_of(yaml.compose(path.read_text(encoding="utf-8")), tuple(field.split(".")))
         except yaml.YAMLError:
             line = None
     where = f"{source}:{line}" if line else source

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.interop import mteb_task
 from benchmarks.report import Report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,44 +40,6 @@ def _cache(root: Path):
             os.environ.pop("BENCH_CACHE", None)
         else:
             os.environ["BENCH_CACHE"] = old
-
-
-def _mteb_task(ds: Any):
-    from datasets import Dataset as HFDataset
-    from mteb.abstasks.retrieval import AbsTaskRetrieval
-    from mteb.abstasks.task_metadata import TaskMetadata
-
-    class LocalTask(AbsTaskRetrieval):
-        ignore_identical_ids = False
-        metadata = TaskMetadata(
-            name=f"Brewbench{ds.name.title()}",
-            description=f"{ds.name} from its local BEIR folder",
-            type="Retrieval",
-            category="t2t",
-            reference=None,
-            dataset={"path": f"local/{ds.name}", "revision": ds.content_hash[:12]},
-            eval_splits=[ds.split],
-            eval_langs=["eng-Latn"],
-            main_score="ndcg_at_10",
-            date=None,
-            domains=None,
-            task_subtypes=None,
-            license="not specified",
-            annotations_creators="expert-annotated",
-            dialect=[],
-            sample_creation="found",
-            bibtex_citation="",
-        )
-
-        def load_data(self, num_proc=None, **kwargs) -> None:
-            if self.data_loaded:
-                return
-            corpus = HFDataset.from_list([{"id": d.id, "title": d.title, "text": d.text} for d in ds.iter_corpus()])
-            queries = HFDataset.from_list([{"id": q.id, "text": q.text} for q in ds.queries().values()])
-            self.dataset = {"default": {ds.split: {"corpus": corpus, "queries": queries, "relevant_docs": ds.qrels(), "top_ranked": None}}}
-            self.data_loaded = True
-
-    return LocalTask()
 
 
 def _dense(report: Report, work: Path) -> None:
@@ -113,7 +76,7 @@ def _dense(report: Report, work: Path) -> None:
         model = SentenceTransformer(path, device="cpu")
         model.max_seq_length = spec.params["max_length"]
         model.model_card_data.model_name = "brewbench-bench/all-MiniLM-L6-v2"  # mteb caches by model name
-        result = mteb.evaluate(model, _mteb_task(ds), cache=None, show_progress_bar=False, encode_kwargs={"batch_size": 32})
+        result = mteb.evaluate(model, mteb_task(ds), cache=None, show_progress_bar=False, encode_kwargs={"batch_size": 32})
         mteb_s.append(time.perf_counter() - t)
     scores = result.task_results[0].scores[ds.split][0]
 

@@ -19,7 +19,6 @@ from bench.runners.base import Progress
 from bench.runners.embedding_cache import CachedEmbeddings, EntryWriter
 from bench.runners.encoder import EncoderParams, EncoderRunner
 from bench.runners.search import QUERY_CHUNK, TopK, dense_topk
-from bench.weights import ResolvedWeights
 
 
 class DenseParams(EncoderParams):
@@ -43,16 +42,10 @@ class DenseRunner(EncoderRunner):
     encoder_name = "sentence-transformers"
     params: DenseParams
 
-    def load_model(self, weights: ResolvedWeights) -> Any:
+    def model_class(self) -> type:
         from sentence_transformers import SentenceTransformer
 
-        model = SentenceTransformer(
-            str(weights.path), device=self.params.device, trust_remote_code=self.params.trust_remote_code, local_files_only=True
-        )
-        if self.params.max_length is not None:
-            model.max_seq_length = self.params.max_length
-        model.eval()
-        return model
+        return SentenceTransformer
 
     def encoding_parts(self, role: str) -> dict[str, Any]:
         return {**super().encoding_parts(role), "normalize": self.params.normalize, "dtype": self.params.dtype}

@@ -71,8 +71,18 @@ class EncoderRunner(Runner):
 
     # -- what a subclass provides ---------------------------------------------------------------
     @abstractmethod
+    def model_class(self) -> type:
+        """The sentence-transformers class that loads this kind (imported lazily)."""
+
     def load_model(self, weights: ResolvedWeights) -> Any:
-        """Load the encoder from the resolved folder."""
+        """Load the encoder from the resolved folder (offline; remote code only when the spec enables it)."""
+        model = self.model_class()(
+            str(weights.path), device=self.params.device, trust_remote_code=self.params.trust_remote_code, local_files_only=True
+        )
+        if self.params.max_length is not None:
+            model.max_seq_length = self.params.max_length
+        model.eval()
+        return model
 
     @abstractmethod
     def encode_into(self, writer: EntryWriter, texts: list[str], order: np.ndarray, role: str, progress: Progress) -> None:

@@ -19,7 +19,6 @@ from bench.runners.base import Progress
 from bench.runners.embedding_cache import CachedEmbeddings, EntryWriter
 from bench.runners.encoder import EncoderParams, EncoderRunner
 from bench.runners.search import TopK, sparse_topk
-from bench.weights import ResolvedWeights
 
 
 class SpladeParams(EncoderParams):
@@ -56,16 +55,10 @@ class SpladeRunner(EncoderRunner):
     encoder_name = "sentence-transformers-sparse"
     params: SpladeParams
 
-    def load_model(self, weights: ResolvedWeights) -> Any:
+    def model_class(self) -> type:
         from sentence_transformers import SparseEncoder
 
-        model = SparseEncoder(
-            str(weights.path), device=self.params.device, trust_remote_code=self.params.trust_remote_code, local_files_only=True
-        )
-        if self.params.max_length is not None:
-            model.max_seq_length = self.params.max_length
-        model.eval()
-        return model
+        return SparseEncoder
 
     def encoding_parts(self, role: str) -> dict[str, Any]:
         return {**super().encoding_parts(role), "max_active_dims": self.params.max_active_dims}

@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bench.specs import Family, _line_of
+from bench.specs import Family
+from bench.yamlfile import YamlSyntaxError, line_of, load_with_nodes
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
@@ -67,12 +68,9 @@ class Submission(BaseModel):
 def parse_submission(text: str, source: str) -> tuple[Submission | None, list[str]]:
     """Parse ``submission.yaml`` text; returns the model or every problem found (``source:line: ...``)."""
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        return None, [f"{where}: invalid YAML ({getattr(e, 'problem', e)}); fix the syntax"]
+        data, root = load_with_nodes(text, source)
+    except YamlSyntaxError as e:
+        return None, [str(e)]
     if not isinstance(data, dict):
         return None, [
             f"{source}:1: submission.yaml must be a YAML mapping (name, family, licence, contact, ...); see submissions/README.md"
@@ -86,7 +84,7 @@ def parse_submission(text: str, source: str) -> tuple[Submission | None, list[st
 def _problem(source: str, root: yaml.Node | None, err: Any) -> str:
     loc = tuple(err["loc"])
     field = ".".join(str(p) for p in loc) or "(top level)"
-    line = _line_of(root, loc) or 1
+    line = line_of(root, loc) or 1
     top = str(loc[0]) if loc else ""
     if err["type"] == "extra_forbidden":
         allowed = ", ".join(Submission.model_fields)

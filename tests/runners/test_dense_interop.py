@@ -46,45 +46,13 @@ def _model():
 
 def test_mteb_evaluate_gives_our_numbers(ours, tmp_path) -> None:
     import mteb
-    from datasets import Dataset as HFDataset
-    from mteb.abstasks.retrieval import AbsTaskRetrieval
-    from mteb.abstasks.task_metadata import TaskMetadata
+
+    from bench.interop import mteb_task
 
     ds, kept, _ = ours
-
-    class LocalTask(AbsTaskRetrieval):
-        ignore_identical_ids = False
-        metadata = TaskMetadata(
-            name="BrewbenchTIME",
-            description="The TIME collection from the local BEIR folder.",
-            type="Retrieval",
-            category="t2t",
-            reference=None,
-            dataset={"path": "local/time", "revision": ds.content_hash[:12]},
-            eval_splits=["test"],
-            eval_langs=["eng-Latn"],
-            main_score="ndcg_at_10",
-            date=None,
-            domains=None,
-            task_subtypes=None,
-            license="not specified",
-            annotations_creators="expert-annotated",
-            dialect=[],
-            sample_creation="found",
-            bibtex_citation="",
-        )
-
-        def load_data(self, num_proc=None, **kwargs) -> None:
-            if self.data_loaded:
-                return
-            corpus = HFDataset.from_list([{"id": d.id, "title": d.title, "text": d.text} for d in ds.iter_corpus()])
-            queries = HFDataset.from_list([{"id": q.id, "text": q.text} for q in ds.queries().values()])
-            self.dataset = {"default": {"test": {"corpus": corpus, "queries": queries, "relevant_docs": ds.qrels(), "top_ranked": None}}}
-            self.data_loaded = True
-
     model = _model()
     model.model_card_data.model_name = "brewbench-test/all-MiniLM-L6-v2-64"  # mteb caches by name: keep it unique
-    result = mteb.evaluate(model, LocalTask(), cache=None, show_progress_bar=False, encode_kwargs={"batch_size": 32})
+    result = mteb.evaluate(model, mteb_task(ds), cache=None, show_progress_bar=False, encode_kwargs={"batch_size": 32})
     scores = result.task_results[0].scores["test"][0]
     assert scores["ndcg_at_10"] == pytest.approx(kept["nDCG@10"], abs=1e-4)
     assert scores["recall_at_100"] == pytest.approx(kept["R@100"], abs=1e-4)
