@@ -176,7 +176,7 @@ def _record(
     from bench.execute import model_row, run_record
     from bench.store import queries
     from bench.store.checks import ReproductionRow, insert_reproduction
-    from bench.store.db import open_writer
+    from bench.store.db import open_writer, transaction
     from bench.store.writes import insert_run
 
     target = result.target
@@ -200,8 +200,7 @@ def _record(
         run_id = rec.run_id if rec else None
         if passed and target.submission is not None:
             run_id = queries.submission_runs(con, target.submission.submission_id).get(ds.content_hash)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con, f"recording the reproduction of {target.spec.name} on {ds.name}"):
             if rec is not None:
                 insert_run(con, rec)
             insert_reproduction(
@@ -216,10 +215,6 @@ def _record(
                 run_id=run_id,
                 rows=[ReproductionRow(c.metric, c.expected, c.observed, c.tolerance, c.verdict) for c in result.checks],
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
     return run_id
 
 
@@ -230,7 +225,7 @@ def publish_reproduced(db: Path, sub: ValidSubmission, results: list[Reproductio
     """
     from bench.store import queries
     from bench.store.checks import set_provenance
-    from bench.store.db import open_writer
+    from bench.store.db import open_writer, transaction
 
     if not db.is_file():
         return f"{sub.submission_id} is not ingested in {db}; `bench submit ingest` it, then reproduce again to publish it as reproduced"
@@ -247,15 +242,10 @@ def publish_reproduced(db: Path, sub: ValidSubmission, results: list[Reproductio
                 f"{sub.submission_id} is {info.status}; approve it first (`bench submit approve {sub.submission_id}`), then reproduce again"
             )
         run_ids = list(queries.submission_runs(con, sub.submission_id).values())
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con, f"publishing {sub.submission_id} as reproduced"):
             set_provenance(
                 con, submission_id=sub.submission_id, model_name=info.model_name, run_ids=run_ids, provenance="reproduced", now=_now()
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
     return f"{sub.submission_id}: every run reproduced; its {len(run_ids)} run(s) are now shown as reproduced"
 
 

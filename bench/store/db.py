@@ -100,3 +100,17 @@ def open_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, what: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT around the block; ROLLBACK on any exception (database errors become StoreError naming ``what``)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except Exception as e:
+        con.execute("ROLLBACK")
+        if isinstance(e, duckdb.Error):
+            raise StoreError(f"{what} failed and was rolled back: {e}") from e
+        raise

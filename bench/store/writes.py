@@ -18,6 +18,7 @@ import pandas as pd
 
 from bench.errors import StoreError
 from bench.evaluation.evaluate import EvalResult
+from bench.store.db import transaction
 from bench.types import Run, Timings
 
 PROVENANCES = ("reference", "reproduced", "self-reported", "pending")
@@ -134,15 +135,8 @@ def _frames(rec: RunRecord) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
 def record_run(con: duckdb.DuckDBPyConnection, rec: RunRecord) -> str:
     """Write ``rec`` in a single transaction; returns its run id."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con, f"recording run {rec.run_id}"):
         insert_run(con, rec)
-        con.execute("COMMIT")
-    except Exception as e:
-        con.execute("ROLLBACK")
-        if isinstance(e, duckdb.Error):
-            raise StoreError(f"recording run {rec.run_id} failed and was rolled back: {e}") from e
-        raise
     return rec.run_id
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import duckdb
 
-from bench.errors import StoreError, SubmissionError
+from bench.errors import SubmissionError
 from bench.evaluation.evaluate import evaluate
 from bench.evaluation.measures import DEFAULT_MEASURES
 from bench.execute import run_record
 from bench.store import queries
 from bench.store.checks import insert_submission, set_provenance
-from bench.store.db import open_writer
+from bench.store.db import open_writer, transaction
 from bench.store.writes import ModelRow, insert_run
 from bench.submissions.validate import ValidSubmission
 from bench.types import Timings
@@ -96,8 +96,7 @@ def ingest(sub: ValidSubmission, db: Path, status: str = "self-reported", source
 
     with open_writer(db) as con:
         _check_free(con, sub)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con, f"recording submission {sub.submission_id}"):
             for _, rec in records:
                 insert_run(con, rec)
             insert_submission(
@@ -111,12 +110,6 @@ def ingest(sub: ValidSubmission, db: Path, status: str = "self-reported", source
                 received_at=_now(),
                 runs=[(rec.run_id, rec.dataset.dataset_hash, rf.file, rf.sha256, rf.coverage) for rf, rec in records],
             )
-            con.execute("COMMIT")
-        except Exception as e:
-            con.execute("ROLLBACK")
-            if isinstance(e, SubmissionError | StoreError):
-                raise
-            raise StoreError(f"recording submission {sub.submission_id} failed and was rolled back: {e}") from e
     return Ingested(sub.submission_id, status, {rf.dataset.name: (rec.run_id, dict(rec.evaluation.aggregate)) for rf, rec in records})
 
 
@@ -145,15 +138,10 @@ def approve(db: Path, submission_id: str) -> str:
         if info.status != "pending":
             raise SubmissionError(f"submission '{submission_id}' is {info.status}, not pending; nothing to approve")
         run_ids = list(queries.submission_runs(con, submission_id).values())
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con, f"approving submission {submission_id}"):
             set_provenance(
                 con, submission_id=submission_id, model_name=info.model_name, run_ids=run_ids, provenance="self-reported", now=_now()
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
     return info.model_name
 
 
