@@ -33,6 +33,15 @@ class EvalResult:
         return self.evaluated_queries / self.judged_queries if self.judged_queries else 0.0
 
 
+def _top(run: Run, k: int, drop_identical_ids: bool) -> dict[str, dict[str, float]]:
+    """The first ``k`` of each list; Run lists are already in trec_eval order, so this is slicing."""
+    out = {}
+    for qid, docs in run.results.items():
+        kept = [(d, s) for d, s in docs if d != qid] if drop_identical_ids else docs
+        out[qid] = dict(kept[:k])
+    return out
+
+
 def _drop_identical(run: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
     return {q: {d: s for d, s in docs.items() if d != q} for q, docs in run.items()}
 
@@ -66,7 +75,7 @@ def evaluate(
     for m in (m for m in ms if m.name == "RR"):
         source = results
         if m.cutoff is not None:
-            source = {q: dict(sorted(d.items(), key=lambda kv: (-kv[1], _Desc(kv[0])))[: m.cutoff]) for q, d in results.items()}
+            source = _top(run, m.cutoff, drop_identical_ids)
         evaluator = pytrec_eval.RelevanceEvaluator(qrels_d, {"recip_rank"})
         for qid, vals in evaluator.evaluate(source).items():
             per_query.setdefault(qid, {})[str(m)] = float(vals["recip_rank"])
@@ -75,10 +84,3 @@ def evaluate(
     n = len(per_query)
     aggregate = {name: (sum(v[name] for v in per_query.values()) / n if n else 0.0) for name in names}
     return EvalResult(per_query=per_query, aggregate=aggregate, judged_queries=len(qrels_d))
-
-
-class _Desc(str):
-    __slots__ = ()
-
-    def __lt__(self, other: str) -> bool:  # type: ignore[override]
-        return str.__gt__(self, other)
