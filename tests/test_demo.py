@@ -1,0 +1,77 @@
+"""`make demo`'s plan: local classic collections when present, else SciFact fetched (here from a loopback server)."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+import zipfile
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+import bench.demo as demo
+from bench.datasets.registry import known
+from tests.clihelp import bench
+from tests.conftest import ROOT
+
+
+def test_plan_uses_local_classics_and_every_spec(data_root: Path) -> None:
+    p = demo.plan(ROOT / "models", fetch_missing=False)
+    assert {d.name for d in p.datasets} == {"cranfield", "med", "cisi", "cacm", "npl", "adi", "time"}
+    assert {s.name for _, s in p.specs} == {path.stem for path in (ROOT / "models").glob("*.yaml")}
+    assert not p.fetched
+
+
+def test_without_local_data_scifact_is_fetched(tmp_path: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    www = tmp_path / "www"
+    www.mkdir()
+    archive = www / "scifact.zip"
+    with zipfile.ZipFile(archive, "w") as zf:  # a stand-in archive in SciFact's layout, served on loopback
+        for f in sorted((data_root / "adi").rglob("*")):
+            if f.is_file():
+                zf.write(f, f"scifact/{f.relative_to(data_root / 'adi')}")
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        entry = replace(
+            known("scifact"),
+            url=f"http://127.0.0.1:{httpd.server_address[1]}/scifact.zip",
+            md5=hashlib.md5(archive.read_bytes()).hexdigest(),
+        )  # type: ignore[type-var]
+        monkeypatch.setattr(demo, "known", lambda name: entry if name == "scifact" else known(name))
+        monkeypatch.setenv("BENCH_DATA_PATH", str(tmp_path / "empty"))
+        monkeypatch.setenv("BENCH_DATA_DIR", str(tmp_path / "data"))
+        datasets, fetched = demo.demo_datasets()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert fetched and [d.name for d in datasets] == ["scifact"]
+    assert datasets[0].path == (tmp_path / "data" / "scifact").resolve()
+    assert datasets[0].validate().documents == 82
+
+
+def test_demo_command_runs_specs_and_skips_what_is_recorded(
+    tmp_path: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "bm25-flat.yaml").write_text((ROOT / "models" / "bm25-flat.yaml").read_text())
+    monkeypatch.setenv("BENCH_DATA_PATH", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "adi").symlink_to(data_root / "adi")
+    db = tmp_path / "demo.duckdb"
+    first = bench(capsys, "demo", "--models", models, "--db", db)
+    assert first.code == 0, first.err
+    from bench.datasets import resolve_dataset
+    from bench.specs import load_spec
+
+    expected = load_spec(models / "bm25-flat.yaml").expected_for(resolve_dataset("adi").content_hash)
+    assert expected is not None
+    assert f"bm25-flat on adi: nDCG@10 {expected.metrics['nDCG@10']:.4f}" in first.out
+    second = bench(capsys, "demo", "--models", models, "--db", db)
+    assert "bm25-flat on adi: already recorded" in second.out
