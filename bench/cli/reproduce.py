@@ -1,0 +1,100 @@
+"""`bench reproduce`: re-run and compare with expected scores."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bench.cli.common import DbOption, JsonOption, app, db_path, emit_json, err, fmt, out, stdout_to_stderr
+from bench.cli.submit import listing_problems
+
+
+def _diff(v: float | None) -> str:
+    return "—" if v is None else ("0" if v == 0 else f"{v:+.2e}")
+
+
+@app.command()
+def reproduce(
+    target: Annotated[Path | None, typer.Argument(help="A spec (models/NAME.yaml) or a submission folder with a spec.")] = None,
+    dataset: Annotated[list[str] | None, typer.Option("--dataset", "-d", help="Only these datasets (repeat the option).")] = None,
+    all_specs: Annotated[bool, typer.Option("--all", help="Every spec in --models.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="Only the small shared collections (what CI runs).")] = False,
+    models: Annotated[Path, typer.Option("--models", help="Folder of reference specs for --all.")] = Path("models"),
+    db: DbOption = None,
+    record: Annotated[bool, typer.Option("--record/--no-record", help="Record the checks (and passing re-runs).")] = True,
+    print_expected: Annotated[
+        bool, typer.Option("--print-expected", help="Run TARGET on --dataset and print `expected:` entries for its YAML; no verdict.")
+    ] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Re-run and compare with expected scores: OK (exact), OKish (within tolerance), FAIL (beyond, either way)."""
+    import yaml
+
+    from bench.errors import ReproductionFailed
+    from bench.progress import RichProgress
+    from bench.reproduction import all_targets, measure_expected, publish_reproduced, reproduce, spec_targets, submission_targets
+
+    progress = RichProgress(err)
+    datasets = list(dataset or [])
+    if print_expected:
+        if target is None or not target.is_file() or not datasets:
+            raise typer.BadParameter("--print-expected needs a spec file and at least one --dataset", param_hint="--print-expected")
+        with stdout_to_stderr(True):
+            entries = measure_expected(target, datasets, progress)
+        sys.stdout.write(yaml.safe_dump({"expected": entries}, sort_keys=False, width=1000))
+        return
+    if all_specs == (target is not None):
+        raise typer.BadParameter("give a spec or a submission folder, or --all (not both)", param_hint="TARGET")
+    with listing_problems():
+        if all_specs:
+            targets = all_targets(models, quick)
+        elif target is not None and target.is_dir():
+            targets = submission_targets(target)
+        elif target is not None:
+            targets = spec_targets(target, datasets, quick)
+    path = db_path(db) if record else None
+    results_ = []
+    with stdout_to_stderr(True):
+        for t in targets:
+            results_.append(reproduce(t, path, progress))
+    notes = []
+    sub = targets[0].submission if targets else None
+    if sub is not None and path is not None:
+        notes.append(publish_reproduced(path, sub, results_))
+    failed = [r for r in results_ if r.verdict == "FAIL"]
+    if json_out:
+        emit_json([r.as_json() for r in results_])
+    else:
+        table = Table(title="Reproduction: expected vs observed", title_justify="left")
+        for c in ("model", "dataset", "metric", "expected", "observed", "diff", "tolerance", "verdict"):
+            table.add_column(c, justify="right" if c in ("expected", "observed", "diff", "tolerance") else "left")
+        for r in results_:
+            if r.problem:
+                table.add_row(r.target.spec.name, r.target.dataset_name, "—", "—", "—", "—", "—", "FAIL")
+            for c in r.checks:
+                values = (fmt(c.expected), fmt(c.observed), _diff(c.diff), "0" if c.tolerance == 0 else f"{c.tolerance:.1e}")
+                table.add_row(r.target.spec.name, r.target.dataset_name, c.metric, *values, c.verdict)
+        out.print(table)
+        for r in results_:
+            if r.problem:
+                out.print(f"FAIL {r.target.spec.name} on {r.target.dataset_name}: {r.problem}", markup=False, soft_wrap=True)
+        counts = {v: sum(r.verdict == v for r in results_) for v in ("OK", "OKish", "FAIL")}
+        out.print(
+            f"{len(results_)} reproduction(s): {counts['OK']} OK, {counts['OKish']} OKish, {counts['FAIL']} FAIL"
+            + (f"; recorded in {path}" if path else ""),
+            markup=False,
+        )
+        for note in notes:
+            if note:
+                out.print(note, markup=False, soft_wrap=True)
+    if failed:
+        worst = "; ".join(
+            f"{r.target.spec.name} on {r.target.dataset_name}"
+            + (f" ({', '.join(f'{c.metric} {_diff(c.diff)}' for c in r.checks if c.verdict == 'FAIL')})" if r.checks else "")
+            for r in failed
+        )
+        raise ReproductionFailed(f"{len(failed)} of {len(results_)} reproduction(s) FAILED: {worst}")

@@ -1,0 +1,76 @@
+"""`bench demo` and `bench leaderboard`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bench.cli.common import DbOption, app, db_path, err, out
+from bench.cli.runs import results
+from bench.errors import BenchError
+
+
+@app.command()
+def demo(
+    models: Annotated[Path, typer.Option(help="Folder of reference specs.")] = Path("models"),
+    db: DbOption = None,
+    rerun: Annotated[bool, typer.Option("--rerun", help="Run again even when the same spec already ran on the same data.")] = False,
+) -> None:
+    """Run every reference spec on the demo datasets (fetching SciFact if no local data), then print the results."""
+    from bench.demo import pairs, plan
+    from bench.execute import execute_run
+    from bench.progress import RichProgress
+    from bench.store import queries
+    from bench.store.db import open_read_only
+
+    path = db_path(db)
+    p = plan(models)
+    if p.fetched:
+        out.print("no local datasets on the data path: fetched SciFact")
+    todo = list(pairs(p))
+    out.print(f"demo: {len(p.specs)} specs x {len(p.datasets)} datasets -> {path}")
+    for i, (spec_path, spec, ds) in enumerate(todo, start=1):
+        if not rerun and path.is_file():
+            with open_read_only(path) as con:
+                if queries.has_run(con, spec.spec_hash, ds.content_hash):
+                    out.print(f"[{i}/{len(todo)}] {spec.name} on {ds.name}: already recorded")
+                    continue
+        summary, _, _ = execute_run(spec, ds, path, source=str(spec_path), progress=RichProgress(err))
+        out.print(
+            f"[{i}/{len(todo)}] {spec.name} on {ds.name}: nDCG@10 {summary.metrics['nDCG@10']:.4f}  R@100 {summary.metrics['R@100']:.4f}  ({summary.timings.total_s:.1f}s)"
+        )
+    results(dataset=None, model=None, db=path, json_out=False)
+
+
+# --- issue 4: leaderboard (the Streamlit app lives in leaderboard/app.py)
+@app.command()
+def leaderboard(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8501,
+) -> int:
+    """Serve the leaderboard on http://127.0.0.1:PORT (reads the database, never writes; Ctrl-C stops it)."""
+    import subprocess
+
+    from bench.store.db import open_read_only
+
+    app_file = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
+    if not app_file.is_file():
+        raise BenchError(f"{app_file}: the leaderboard app is not here; run `bench leaderboard` from a source checkout (pip install -e .)")
+    path = db_path(db).resolve()
+    with open_read_only(path):  # fails now, with the fix, if the database is missing or too old
+        pass
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.address", "127.0.0.1", "--server.port", str(port)]
+    cmd += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", "--", "--db", str(path)]
+    err.print(f"leaderboard on http://127.0.0.1:{port} (database {path}); Ctrl-C stops it", markup=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":  # become the server: signals (Ctrl-C, SIGTERM) reach it directly, no orphan is left behind
+        os.execv(sys.executable, cmd)
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 130
