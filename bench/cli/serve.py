@@ -57,7 +57,7 @@ def leaderboard(
 
     from bench.store.db import open_read_only
 
-    app_file = Path(__file__).resolve().parent.parent / "leaderboard" / "app.py"
+    app_file = Path(__file__).resolve().parents[2] / "leaderboard" / "app.py"
     if not app_file.is_file():
         raise BenchError(f"{app_file}: the leaderboard app is not here; run `bench leaderboard` from a source checkout (pip install -e .)")
     path = db_path(db).resolve()
