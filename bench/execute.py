@@ -16,7 +16,7 @@ from bench.provenance import code_version, environment, environment_hash
 from bench.runners.base import Progress, RunOutput, make_runner
 from bench.specs import ModelSpec
 from bench.store.db import open_writer
-from bench.store.writes import DatasetRow, ModelRow, RunRecord, record_run
+from bench.store.runs import DatasetRow, ModelRow, RunRecord, record_run
 from bench.types import Run, Timings
 
 

@@ -1,7 +1,7 @@
 """Re-run specs and compare with their expected scores (``bench reproduce``); record each check.
 
 Targets come from a spec (its ``expected:`` entries, or the datasets asked for), from every spec in
-``models/`` (``--all``; ``--quick`` keeps :data:`~bench.evaluation.reproduce.QUICK_DATASETS`), or from a
+``models/`` (``--all``; ``--quick`` keeps :data:`~bench.evaluation.verdicts.QUICK_DATASETS`), or from a
 submission with a spec (the expected scores are those of its own run files). Nothing here is
 specific to a model or a runner kind.
 
@@ -24,7 +24,7 @@ from bench.datasets.beir import Dataset
 from bench.errors import BenchError, SubmissionError
 from bench.evaluation.evaluate import EvalResult, evaluate
 from bench.evaluation.measures import DEFAULT_MEASURES
-from bench.evaluation.reproduce import QUICK_DATASETS, MetricCheck, Verdict, compare, overall
+from bench.evaluation.verdicts import QUICK_DATASETS, MetricCheck, Verdict, compare, overall
 from bench.runners.base import Progress, RunOutput
 from bench.specs import ModelSpec, load_spec
 from bench.submissions.validate import RunFile, ValidSubmission, validate_submission
@@ -174,10 +174,10 @@ def _record(
     db: Path, result: Reproduction, ds: Dataset, summary: RunSummary, out: RunOutput, evaluation: EvalResult, started: datetime
 ) -> str | None:
     from bench.execute import model_row, run_record
-    from bench.store import queries
-    from bench.store.checks import ReproductionRow, insert_reproduction
     from bench.store.db import open_writer, transaction
-    from bench.store.writes import insert_run
+    from bench.store.reproductions import ReproductionRow, insert_reproduction
+    from bench.store.runs import insert_run
+    from bench.store.submissions import submission_runs
 
     target = result.target
     passed = result.verdict != "FAIL"
@@ -199,7 +199,7 @@ def _record(
     with open_writer(db) as con:
         run_id = rec.run_id if rec else None
         if passed and target.submission is not None:
-            run_id = queries.submission_runs(con, target.submission.submission_id).get(ds.content_hash)
+            run_id = submission_runs(con, target.submission.submission_id).get(ds.content_hash)
         with transaction(con, f"recording the reproduction of {target.spec.name} on {ds.name}"):
             if rec is not None:
                 insert_run(con, rec)
@@ -223,14 +223,13 @@ def publish_reproduced(db: Path, sub: ValidSubmission, results: list[Reproductio
 
     Returns a note for the user, or None when there is nothing to say.
     """
-    from bench.store import queries
-    from bench.store.checks import set_provenance
     from bench.store.db import open_writer, transaction
+    from bench.store.submissions import set_provenance, submission_info, submission_runs
 
     if not db.is_file():
         return f"{sub.submission_id} is not ingested in {db}; `bench submit ingest` it, then reproduce again to publish it as reproduced"
     with open_writer(db) as con:
-        info = queries.submission_info(con, sub.submission_id)
+        info = submission_info(con, sub.submission_id)
         if info is None:
             return (
                 f"{sub.submission_id} is not ingested in {db}; `bench submit ingest` it, then reproduce again to publish it as reproduced"
@@ -241,7 +240,7 @@ def publish_reproduced(db: Path, sub: ValidSubmission, results: list[Reproductio
             return (
                 f"{sub.submission_id} is {info.status}; approve it first (`bench submit approve {sub.submission_id}`), then reproduce again"
             )
-        run_ids = list(queries.submission_runs(con, sub.submission_id).values())
+        run_ids = list(submission_runs(con, sub.submission_id).values())
         with transaction(con, f"publishing {sub.submission_id} as reproduced"):
             set_provenance(
                 con, submission_id=sub.submission_id, model_name=info.model_name, run_ids=run_ids, provenance="reproduced", now=_now()

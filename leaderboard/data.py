@@ -1,7 +1,7 @@
 """Reads from the app: a short read-only connection per request, cached by the database file's state.
 
 The leaderboard never holds the DuckDB file: each read opens it read-only, runs one query from
-:mod:`bench.store.queries`, and closes it, so ``bench run`` (which holds it only for its short record
+:mod:`bench.store.leaderboard`, and closes it, so ``bench run`` (which holds it only for its short record
 transaction) can write between requests. While a writer holds the lock, ``open_read_only`` retries
 with backoff (``BENCH_DB_LOCK_TIMEOUT``). Results are cached per (file, size, mtime): a new run
 invalidates the cache, repeated renders do not touch the file.
@@ -20,7 +20,7 @@ import streamlit as st
 from bench.datasets.beir import Dataset
 from bench.errors import BenchError
 from bench.paths import default_db
-from bench.store import queries
+from bench.store import leaderboard as reads
 from bench.store.db import open_read_only
 
 
@@ -45,13 +45,13 @@ def _state(path: Path) -> tuple[int, int, int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _read(query: str, path: str, state: tuple[int, ...], args: tuple[Any, ...]) -> Any:
-    fn = getattr(queries, query)
+    fn = getattr(reads, query)
     with open_read_only(Path(path)) as con:
         return fn(con, *args)
 
 
 def read(query: str, *args: Any) -> Any:
-    """Run ``bench.store.queries.<query>(con, *args)`` on a fresh read-only connection (cached)."""
+    """Run ``bench.store.leaderboard.<query>(con, *args)`` on a fresh read-only connection (cached)."""
     path = db_path().resolve()
     return _read(query, str(path), _state(path), tuple(args))
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from bench.store.leaderboard_queries import PUBLIC_PROVENANCES
+from bench.store.leaderboard import PUBLIC_PROVENANCES
 
 METRIC_ORDER = ("nDCG@10", "R@100", "R@1000", "AP@1000", "RR@10", "P@10")
 FAMILY_ORDER = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label")

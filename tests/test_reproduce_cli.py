@@ -11,11 +11,11 @@ import yaml
 
 from bench.datasets import resolve_dataset
 from bench.errors import ReproductionFailed
-from bench.evaluation.reproduce import QUICK_DATASETS
+from bench.evaluation.verdicts import QUICK_DATASETS
 from bench.reproduction import spec_targets
 from bench.specs import load_spec
-from bench.store import queries
 from bench.store.db import open_read_only
+from bench.store.leaderboard import leaderboard_cells
 from tests.clihelp import bench
 from tests.conftest import CLASSIC, ROOT
 
@@ -162,7 +162,7 @@ def test_a_submission_with_a_spec_is_re_run_and_marked_reproduced(db_path: Path,
     assert _rows(db_path, "SELECT status FROM submissions") == [("reproduced",)]
     assert set(_rows(db_path, "SELECT DISTINCT run_id FROM reproductions")) == {(rid,) for rid in submitted}
     with open_read_only(db_path) as con:  # what the leaderboard shows: the reproduced badge
-        cells = queries.leaderboard_cells(con, "nDCG@10")
+        cells = leaderboard_cells(con, "nDCG@10")
     assert sorted(cells["provenance"]) == ["reproduced", "reproduced"] and set(cells["run_id"]) == set(submitted)
 
 

@@ -71,7 +71,7 @@ def eval_(
     from bench.evaluation.trec import read_trec_run
     from bench.execute import record as record_run
     from bench.specs import FAMILIES
-    from bench.store.writes import ModelRow
+    from bench.store.runs import ModelRow
     from bench.types import Timings
 
     ds = resolve_dataset(dataset, split)
@@ -126,11 +126,11 @@ def results(
     json_out: JsonOption = False,
 ) -> None:
     """Table of recorded runs: model, nDCG@10, R@100, R@1000, wall time."""
-    from bench.store import queries
     from bench.store.db import open_read_only
+    from bench.store.runs import results_table
 
     with open_read_only(db_path(db)) as con:
-        df = queries.results_table(con, dataset=dataset, model=model)
+        df = results_table(con, dataset=dataset, model=model)
     if json_out:
         emit_json(json.loads(df.to_json(orient="records", date_format="iso")))
         return

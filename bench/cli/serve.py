@@ -24,8 +24,8 @@ def demo(
     from bench.demo import pairs, plan
     from bench.execute import execute_run
     from bench.progress import RichProgress
-    from bench.store import queries
     from bench.store.db import open_read_only
+    from bench.store.runs import has_run
 
     path = db_path(db)
     p = plan(models)
@@ -36,7 +36,7 @@ def demo(
     for i, (spec_path, spec, ds) in enumerate(todo, start=1):
         if not rerun and path.is_file():
             with open_read_only(path) as con:
-                if queries.has_run(con, spec.spec_hash, ds.content_hash):
+                if has_run(con, spec.spec_hash, ds.content_hash):
                     out.print(f"[{i}/{len(todo)}] {spec.name} on {ds.name}: already recorded")
                     continue
         summary, _, _ = execute_run(spec, ds, path, source=str(spec_path), progress=RichProgress(err))

@@ -124,11 +124,11 @@ def submit_list(
     json_out: JsonOption = False,
 ) -> None:
     """Submissions in the database, newest first."""
-    from bench.store import queries
     from bench.store.db import open_read_only
+    from bench.store.submissions import submissions_table
 
     with open_read_only(db_path(db)) as con:
-        df = queries.submissions_table(con, status)
+        df = submissions_table(con, status)
     if json_out:
         emit_json(json.loads(df.to_json(orient="records", date_format="iso")))
         return

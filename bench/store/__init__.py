@@ -1,6 +1,6 @@
-"""The results database (DuckDB): migrations, the one write path, and the only read queries."""
+"""The results database (DuckDB): one module per table family.
 
-from bench.store.db import connect, open_read_only, open_writer
-from bench.store.writes import RunRecord, record_run
-
-__all__ = ["RunRecord", "connect", "open_read_only", "open_writer", "record_run"]
+:mod:`.db` opens and migrates, :mod:`.migrations` holds the numbered schema, :mod:`.runs` (models, datasets, runs,
+metrics, rankings), :mod:`.submissions`, :mod:`.reproductions`; :mod:`.leaderboard` is the only module the
+leaderboard app reads through.
+"""

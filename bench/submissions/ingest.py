@@ -18,10 +18,9 @@ from bench.errors import SubmissionError
 from bench.evaluation.evaluate import evaluate
 from bench.evaluation.measures import DEFAULT_MEASURES
 from bench.execute import run_record
-from bench.store import queries
-from bench.store.checks import insert_submission, set_provenance
 from bench.store.db import open_writer, transaction
-from bench.store.writes import ModelRow, insert_run
+from bench.store.runs import ModelRow, insert_run
+from bench.store.submissions import insert_submission, model_owner, set_provenance, submission_info, submission_runs
 from bench.submissions.validate import ValidSubmission
 from bench.types import Timings
 
@@ -114,12 +113,12 @@ def ingest(sub: ValidSubmission, db: Path, status: str = "self-reported", source
 
 
 def _check_free(con: duckdb.DuckDBPyConnection, sub: ValidSubmission) -> None:
-    if queries.submission_info(con, sub.submission_id) is not None:
+    if submission_info(con, sub.submission_id) is not None:
         raise SubmissionError(
             f"submission '{sub.submission_id}' is already recorded; submit a new version in a folder with another name",
             [f"{sub.root}: submission id '{sub.submission_id}' is taken; rename the folder (e.g. add -v2)"],
         )
-    owner = queries.model_owner(con, sub.meta.name)
+    owner = model_owner(con, sub.meta.name)
     if owner is not None:
         provenance, other = owner
         who = f"submission '{other}'" if other else f"a {provenance} model"
@@ -132,12 +131,12 @@ def _check_free(con: duckdb.DuckDBPyConnection, sub: ValidSubmission) -> None:
 def approve(db: Path, submission_id: str) -> str:
     """Publish a pending submission (pending -> self-reported); returns the model name."""
     with open_writer(db) as con:
-        info = queries.submission_info(con, submission_id)
+        info = submission_info(con, submission_id)
         if info is None:
             raise SubmissionError(f"no submission '{submission_id}' in {db}; see `bench submit list --db {db}`")
         if info.status != "pending":
             raise SubmissionError(f"submission '{submission_id}' is {info.status}, not pending; nothing to approve")
-        run_ids = list(queries.submission_runs(con, submission_id).values())
+        run_ids = list(submission_runs(con, submission_id).values())
         with transaction(con, f"approving submission {submission_id}"):
             set_provenance(
                 con, submission_id=submission_id, model_name=info.model_name, run_ids=run_ids, provenance="self-reported", now=_now()

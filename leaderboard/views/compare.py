@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from bench.evaluation import stats
-from bench.store.queries import PUBLIC_PROVENANCES
+from bench.store.leaderboard import PUBLIC_PROVENANCES
 from leaderboard import data, tables, ui
 
 TOP_QUERIES = 10

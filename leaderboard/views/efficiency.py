@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from bench.store.queries import PUBLIC_PROVENANCES
+from bench.store.leaderboard import PUBLIC_PROVENANCES
 from leaderboard import data, tables, ui
 
 st.title("Efficiency")

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from bench.store.queries import PUBLIC_PROVENANCES
+from bench.store.leaderboard import PUBLIC_PROVENANCES
 from leaderboard import data, tables, ui
 
 PARAMETER_STEPS = [0.0, 1e6, 1e7, 1e8, 3e8, 1e9, 1e10, math.inf]

@@ -25,7 +25,7 @@ from bench.datasets.registry import resolve_dataset
 from bench.evaluation import evaluate, write_trec_run
 from bench.execute import execute_run, record
 from bench.specs import load_spec, parse_spec
-from bench.store.writes import ModelRow
+from bench.store.runs import ModelRow
 from bench.types import Run, Timings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,9 +16,9 @@ from bench.datasets import resolve_dataset
 from bench.evaluation import evaluate
 from bench.evaluation.stats import compare
 from bench.execute import record
-from bench.store import queries
 from bench.store.db import open_read_only
-from bench.store.writes import ModelRow
+from bench.store.leaderboard import leaderboard_cells, leaderboard_datasets
+from bench.store.runs import ModelRow, query_metrics
 from bench.types import Run, Timings
 
 App = Callable[..., AppTest]
@@ -53,8 +53,8 @@ def _everything(at: AppTest) -> str:
 
 def _cell(db: Path, model: str, dataset: str, metric: str = "nDCG@10") -> float:
     with open_read_only(db) as con:
-        cells = queries.leaderboard_cells(con, metric)
-        hashes = queries.leaderboard_datasets(con).set_index("name")["dataset_hash"]
+        cells = leaderboard_cells(con, metric)
+        hashes = leaderboard_datasets(con).set_index("name")["dataset_hash"]
     row = cells[(cells["model"] == model) & (cells["dataset_hash"] == hashes[dataset])]
     return float(row["value"].iloc[0])
 
@@ -86,7 +86,7 @@ def test_overview_metric_and_dataset_filters(app: App, leaderboard_db: Built) ->
     assert t.at["bm25-multifield", "time"] == pytest.approx(_cell(leaderboard_db.db, "bm25-multifield", "time", "R@100"))
     datasets = _widget(at, "multiselect", "Datasets")
     with open_read_only(leaderboard_db.db) as con:
-        hashes = queries.leaderboard_datasets(con).set_index("name")["dataset_hash"]
+        hashes = leaderboard_datasets(con).set_index("name")["dataset_hash"]
     datasets.set_value([hashes["med"], hashes["time"]]).run()
     t = _table(at, "Model", "Mean").set_index("Model")
     assert [c for c in t.columns if c in ("adi", "med", "time")] == ["med", "time"]
@@ -160,7 +160,7 @@ def test_cli_refuses_a_missing_database(capsys: pytest.CaptureFixture[str], tmp_
 # ------------------------------------------------------------------------------------------- dataset
 def test_dataset_page_ranks_with_cis_and_corrected_significance(app: App, leaderboard_db: Built) -> None:
     with open_read_only(leaderboard_db.db) as con:
-        med = queries.leaderboard_datasets(con).set_index("name").at["med", "dataset_hash"]
+        med = leaderboard_datasets(con).set_index("name").at["med", "dataset_hash"]
     at = app("views/dataset.py", dataset="med")
     assert _widget(at, "selectbox", "Dataset").value == med
     assert _widget(at, "selectbox", "Baseline").value == "bm25-flat"
@@ -176,8 +176,8 @@ def test_dataset_page_ranks_with_cis_and_corrected_significance(app: App, leader
     assert lo <= table.at["bm25-flat", "nDCG@10"] <= hi
     # the page's p-value is the stats module's, on the stored per-query values
     with open_read_only(leaderboard_db.db) as con:
-        tuned = queries.query_metrics(con, leaderboard_db.run_ids[("bm25-tuned-med", "med")], "nDCG@10")
-        flat = queries.query_metrics(con, leaderboard_db.run_ids[("bm25-flat", "med")], "nDCG@10")
+        tuned = query_metrics(con, leaderboard_db.run_ids[("bm25-tuned-med", "med")], "nDCG@10")
+        flat = query_metrics(con, leaderboard_db.run_ids[("bm25-flat", "med")], "nDCG@10")
     assert table.at["bm25-tuned-med", "p"] == pytest.approx(compare(tuned, flat).p_value)
     holm = table.at["bm25-tuned-med", "p (holm)"]
     _widget(at, "radio", "Correction").set_value("bonferroni").run()
@@ -263,7 +263,7 @@ def test_compare_page_query_by_query(app: App, leaderboard_db: Built) -> None:
         assert s["relevance"].tolist() == [judged.get(d, 0) for d in s["docid"]]
     # switching the dataset re-pairs the same two models there
     with open_read_only(leaderboard_db.db) as con:
-        time_hash = queries.leaderboard_datasets(con).set_index("name").at["time", "dataset_hash"]
+        time_hash = leaderboard_datasets(con).set_index("name").at["time", "dataset_hash"]
     _widget(at, "selectbox", "Dataset").set_value(time_hash).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -273,7 +273,7 @@ def test_compare_page_query_by_query(app: App, leaderboard_db: Built) -> None:
 
 def test_compare_page_identical_runs_have_no_differences(app: App, leaderboard_db: Built) -> None:
     with open_read_only(leaderboard_db.db) as con:
-        med = queries.leaderboard_datasets(con).set_index("name").at["med", "dataset_hash"]
+        med = leaderboard_datasets(con).set_index("name").at["med", "dataset_hash"]
     at = app("views/compare.py", a="bm25-multifield", b="bm25-flat", dataset=med)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["A wins / ties / B wins"] == "0 / 30 / 0" and metrics["p (randomization)"] == "1.0000"

@@ -25,7 +25,7 @@ WRITER = textwrap.dedent(
     from bench.datasets import resolve_dataset
     from bench.evaluation import evaluate
     from bench.execute import record
-    from bench.store.writes import ModelRow
+    from bench.store.runs import ModelRow
     from bench.types import Run, Timings
 
     db, n, ack = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])

@@ -15,8 +15,8 @@ from bench.execute import execute_run
 from bench.runners.base import make_runner
 from bench.runners.embedding_cache import EmbeddingCache
 from bench.specs import ModelSpec, load_spec
-from bench.store import queries
 from bench.store.db import open_read_only
+from bench.store.runs import run_metrics
 from bench.weights import PACKAGED
 from tests.clihelp import bench
 from tests.conftest import ROOT
@@ -47,7 +47,7 @@ def test_run_is_recorded_with_weights_hash_and_matches_the_spec(spec: ModelSpec,
     assert out.cost["dimension"] == 384 and out.cost["index_bytes"] == 82 * 384 * 4
     assert len(out.run) == 35 and all(len(docs) == 82 for docs in out.run.results.values())  # depth capped by corpus size
     with open_read_only(db_path) as con:
-        assert queries.run_metrics(con, summary.run_id)["nDCG@10"] == pytest.approx(summary.metrics["nDCG@10"])
+        assert run_metrics(con, summary.run_id)["nDCG@10"] == pytest.approx(summary.metrics["nDCG@10"])
         (recorded,) = con.execute("SELECT weights_hash FROM runs WHERE run_id = ?", [summary.run_id]).fetchone()
     assert recorded == MINILM_SHA
     expected = spec.expected_for(ds.content_hash)

@@ -15,10 +15,9 @@ from bench.datasets import resolve_dataset
 from bench.errors import StoreError
 from bench.evaluation import evaluate
 from bench.execute import dataset_row
-from bench.store import queries
 from bench.store.db import connect, migrate, open_read_only, open_writer, schema_version
 from bench.store.migrations import MIGRATIONS
-from bench.store.writes import ModelRow, RunRecord, record_run
+from bench.store.runs import ModelRow, RunRecord, count_rows, ranking, record_run, run_metrics
 from bench.types import Run, Timings
 
 
@@ -59,21 +58,21 @@ def test_record_run_writes_every_table(db_path: Path) -> None:
     with open_writer(db_path) as con:
         record_run(con, rec)
     with open_read_only(db_path) as con:
-        counts = queries.count_rows(con)
+        counts = count_rows(con)
         assert counts["runs"] == 1 and counts["metrics"] == 6
         assert counts["query_metrics"] == 6 * 35
         assert counts["rankings"] == sum(len(v) for v in rec.run.results.values())
-        assert queries.run_metrics(con, "r1")["nDCG@10"] == pytest.approx(1.0)
-        assert queries.ranking(con, "r1", "1", depth=3) == rec.run.results["1"][:3]
+        assert run_metrics(con, "r1")["nDCG@10"] == pytest.approx(1.0)
+        assert ranking(con, "r1", "1", depth=3) == rec.run.results["1"][:3]
 
 
 def test_a_failing_write_leaves_nothing(db_path: Path) -> None:
     with open_writer(db_path) as con:
         record_run(con, _record("r1"))
-        before = queries.count_rows(con)
+        before = count_rows(con)
         with pytest.raises(StoreError, match="rolled back"):
             record_run(con, _record("r1"))  # same run id: the runs insert fails after datasets/models upserts
-        assert queries.count_rows(con) == before
+        assert count_rows(con) == before
 
 
 def test_a_killed_writer_leaves_nothing(db_path: Path) -> None:
@@ -92,8 +91,8 @@ def test_a_killed_writer_leaves_nothing(db_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", script], timeout=60)
     assert proc.returncode == 9
     with open_read_only(db_path) as con:
-        assert queries.count_rows(con)["runs"] == 0
-        assert queries.count_rows(con)["rankings"] == 0
+        assert count_rows(con)["runs"] == 0
+        assert count_rows(con)["rankings"] == 0
 
 
 def test_read_only_open_of_missing_db_explains(tmp_path: Path) -> None:

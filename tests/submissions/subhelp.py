@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.store import queries
 from bench.store.db import open_read_only
+from bench.store.runs import count_rows
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "submissions" / "acme-bm25plus"
@@ -14,7 +14,7 @@ EXAMPLE = ROOT / "submissions" / "acme-bm25plus"
 def counts(db: Path) -> dict[str, int]:
     """Rows per table (every table, including submissions and reproductions)."""
     with open_read_only(db) as con:
-        return queries.count_rows(con)
+        return count_rows(con)
 
 
 def set_line(path: Path, n: int, text: str) -> None:

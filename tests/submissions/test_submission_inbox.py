@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bench.store import queries
 from bench.store.db import open_read_only
+from bench.store.leaderboard import leaderboard_cells
 from bench.submissions.inbox import PROCESSED, REJECTED, Upload, metadata_from_form, new_id, save_upload, upload_dataset
 from bench.submissions.runfile import Limits
 from tests.clihelp import bench
@@ -20,7 +20,7 @@ ADI = (EXAMPLE / "runs" / "adi.trec").read_bytes()
 
 def _leaderboard(db: Path) -> list[tuple[str, str]]:
     with open_read_only(db) as con:
-        cells = queries.leaderboard_cells(con, "nDCG@10")
+        cells = leaderboard_cells(con, "nDCG@10")
     return list(zip(cells["model"], cells["provenance"], strict=True))
 
 

@@ -1,4 +1,4 @@
-"""The leaderboard's reads (bench.store.leaderboard_queries, re-exported by bench.store.queries) on a real DuckDB file."""
+"""The leaderboard's reads (bench.store.leaderboard) on a real DuckDB file."""
 
 from __future__ import annotations
 
@@ -10,9 +10,18 @@ import pytest
 from bench.datasets import resolve_dataset
 from bench.evaluation import evaluate
 from bench.execute import dataset_row
-from bench.store import queries
 from bench.store.db import open_read_only, open_writer
-from bench.store.writes import ModelRow, RunRecord, record_run
+from bench.store.leaderboard import (
+    leaderboard_cells,
+    leaderboard_datasets,
+    leaderboard_metrics,
+    leaderboard_model_runs,
+    leaderboard_models,
+    leaderboard_query_values,
+    leaderboard_run,
+    leaderboard_top_documents,
+)
+from bench.store.runs import ModelRow, RunRecord, record_run, run_metrics
 from bench.types import Run, Timings
 
 
@@ -58,51 +67,51 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_pending_runs_are_invisible_everywhere(db: Path) -> None:
     with open_read_only(db) as con:
-        assert list(queries.leaderboard_models(con)["name"]) == ["m1", "m2"]
-        assert list(queries.leaderboard_datasets(con)["name"]) == ["adi"]  # time has only a pending run
-        cells = queries.leaderboard_cells(con, "nDCG@10")
+        assert list(leaderboard_models(con)["name"]) == ["m1", "m2"]
+        assert list(leaderboard_datasets(con)["name"]) == ["adi"]  # time has only a pending run
+        cells = leaderboard_cells(con, "nDCG@10")
         assert "secret" not in set(cells["model"])
-        assert set(queries.leaderboard_query_values(con, ["r2", "r5"], "nDCG@10")["run_id"]) == {"r2"}
-        assert queries.leaderboard_run(con, "r5") is None
-        assert queries.leaderboard_top_documents(con, "r5", ["1"]).empty
-        assert queries.leaderboard_model_runs(con, "secret").empty
+        assert set(leaderboard_query_values(con, ["r2", "r5"], "nDCG@10")["run_id"]) == {"r2"}
+        assert leaderboard_run(con, "r5") is None
+        assert leaderboard_top_documents(con, "r5", ["1"]).empty
+        assert leaderboard_model_runs(con, "secret").empty
         # asking for pending explicitly changes nothing
-        assert queries.leaderboard_cells(con, "nDCG@10", ["pending"]).empty
+        assert leaderboard_cells(con, "nDCG@10", ["pending"]).empty
 
 
 def test_representative_run_prefers_runs_made_here_then_the_newest(db: Path) -> None:
     with open_read_only(db) as con:
-        cells = queries.leaderboard_cells(con, "nDCG@10").set_index("model")
+        cells = leaderboard_cells(con, "nDCG@10").set_index("model")
         assert cells.at["m1", "run_id"] == "r2"  # reproduced (day 2) beats reference (day 1) and self-reported (day 3)
         assert cells.at["m2", "run_id"] == "r4"
         assert cells.at["m1", "cost"] == {"query_latency_ms": 4.0}
-        only_self = queries.leaderboard_cells(con, "nDCG@10", ["self-reported"]).set_index("model")
+        only_self = leaderboard_cells(con, "nDCG@10", ["self-reported"]).set_index("model")
         assert only_self.at["m1", "run_id"] == "r3"
-        assert queries.leaderboard_cells(con, "nDCG@10", []).empty
-        expected = queries.run_metrics(con, "r4")["nDCG@10"]
+        assert leaderboard_cells(con, "nDCG@10", []).empty
+        expected = run_metrics(con, "r4")["nDCG@10"]
         assert cells.at["m2", "value"] == pytest.approx(expected)
-        assert queries.leaderboard_cells(con, "no-such-metric")["value"].isna().all()
+        assert leaderboard_cells(con, "no-such-metric")["value"].isna().all()
 
 
 def test_model_runs_history_and_run_record(db: Path) -> None:
     with open_read_only(db) as con:
-        history = queries.leaderboard_model_runs(con, "m1")
+        history = leaderboard_model_runs(con, "m1")
         assert list(history["run_id"]) == ["r3", "r2", "r1"]
         assert set(history["metrics"].iloc[0]) == {"nDCG@10", "R@100", "R@1000", "AP@1000", "RR@10", "P@10"}
-        run = queries.leaderboard_run(con, "r1")
+        run = leaderboard_run(con, "r1")
         assert run is not None and run["environment"] == {"python": "3.11"} and run["cost"]["query_latency_ms"] == 3.0
-        models = queries.leaderboard_models(con).set_index("name")
+        models = leaderboard_models(con).set_index("name")
         assert models.at["m1", "training_datasets"] == ["adi"]
         assert int(models.at["m1", "runs"]) == 3
-        assert queries.leaderboard_metrics(con) == sorted(["nDCG@10", "R@100", "R@1000", "AP@1000", "RR@10", "P@10"])
+        assert leaderboard_metrics(con) == sorted(["nDCG@10", "R@100", "R@1000", "AP@1000", "RR@10", "P@10"])
 
 
 def test_query_values_and_top_documents(db: Path) -> None:
     with open_read_only(db) as con:
-        pq = queries.leaderboard_query_values(con, ["r2", "r4"], "nDCG@10")
+        pq = leaderboard_query_values(con, ["r2", "r4"], "nDCG@10")
         assert pq.groupby("run_id").size().to_dict() == {"r2": 35, "r4": 35}
-        assert queries.leaderboard_query_values(con, [], "nDCG@10").empty
-        top = queries.leaderboard_top_documents(con, "r2", ["1", "2"], depth=3)
+        assert leaderboard_query_values(con, [], "nDCG@10").empty
+        top = leaderboard_top_documents(con, "r2", ["1", "2"], depth=3)
         assert set(top["qid"]) == {"1", "2"}
         judged = resolve_dataset("adi").qrels()
         expected = {q: list(range(1, min(3, len(judged[q])) + 1)) for q in ("1", "2")}

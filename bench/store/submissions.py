@@ -1,7 +1,7 @@
-"""Writes for reproductions and submissions, each inside the caller's open transaction.
+"""Submissions: the submission rows and their run files (writes inside the caller's transaction, and reads).
 
-The callers (:mod:`bench.reproduction`, :mod:`bench.submissions.ingest`) open one transaction
-around a run's rows and these rows, so a check or a submission is recorded whole or not at all.
+The callers (:mod:`bench.submissions.ingest`, :mod:`bench.reproduction`) open one transaction around a
+submission's runs and these rows, so a submission is recorded whole or not at all.
 """
 
 from __future__ import annotations
@@ -13,58 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from bench.errors import StoreError
 
 SUBMISSION_STATUSES = ("pending", "self-reported", "reproduced")
-
-
-@dataclass(frozen=True)
-class ReproductionRow:
-    """One metric of one reproduction."""
-
-    metric: str
-    expected: float
-    observed: float | None
-    tolerance: float
-    verdict: str
-
-
-def insert_reproduction(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    reproduction_id: str,
-    checked_at: datetime,
-    model_name: str,
-    source: str,
-    spec_hash: str | None,
-    dataset_hash: str,
-    dataset_name: str,
-    run_id: str | None,
-    rows: Iterable[ReproductionRow],
-) -> None:
-    """Insert the per-metric rows of one reproduction."""
-    for r in rows:
-        diff = None if r.observed is None else r.observed - r.expected
-        con.execute(
-            "INSERT INTO reproductions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                reproduction_id,
-                checked_at,
-                model_name,
-                source,
-                spec_hash,
-                dataset_hash,
-                dataset_name,
-                run_id,
-                r.metric,
-                r.expected,
-                r.observed,
-                diff,
-                r.tolerance,
-                r.verdict,
-            ],
-        )
 
 
 def insert_submission(
@@ -110,3 +63,48 @@ def set_provenance(
         con.execute(f"UPDATE runs SET provenance = ? WHERE run_id IN ({', '.join('?' for _ in ids)})", [provenance, *ids])
     con.execute("UPDATE models SET provenance = ?, updated_at = ? WHERE name = ?", [provenance, now, model_name])
     con.execute("UPDATE submissions SET status = ?, updated_at = ? WHERE submission_id = ?", [provenance, now, submission_id])
+
+
+@dataclass(frozen=True)
+class SubmissionInfo:
+    submission_id: str
+    model_name: str
+    status: str
+    source: str
+
+
+def submission_info(con: duckdb.DuckDBPyConnection, submission_id: str) -> SubmissionInfo | None:
+    row = con.execute(
+        "SELECT submission_id, model_name, status, source FROM submissions WHERE submission_id = ?", [submission_id]
+    ).fetchone()
+    return SubmissionInfo(*row) if row else None
+
+
+def submission_runs(con: duckdb.DuckDBPyConnection, submission_id: str) -> dict[str, str]:
+    """``dataset_hash -> run_id`` of a submission's runs."""
+    rows = con.execute("SELECT dataset_hash, run_id FROM submission_runs WHERE submission_id = ?", [submission_id]).fetchall()
+    return dict(rows)
+
+
+def model_owner(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str | None] | None:
+    """``(provenance, submission id or None)`` of a recorded model name, or None when the name is free."""
+    row = con.execute(
+        "SELECT m.provenance, s.submission_id FROM models m LEFT JOIN submissions s ON s.model_name = m.name WHERE m.name = ? LIMIT 1",
+        [name],
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def submissions_table(con: duckdb.DuckDBPyConnection, status: str | None = None) -> pd.DataFrame:
+    """One row per submission (newest first): id, model, status, number of runs, received."""
+    clause, args = ("WHERE s.status = ?", [status]) if status else ("", [])
+    return con.execute(
+        f"""
+        SELECT s.submission_id, s.model_name AS model, s.status, count(r.run_id) AS runs, s.received_at, s.updated_at, s.source
+        FROM submissions s LEFT JOIN submission_runs r USING (submission_id)
+        {clause}
+        GROUP BY ALL
+        ORDER BY s.received_at DESC
+        """,
+        args,
+    ).df()

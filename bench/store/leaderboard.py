@@ -1,4 +1,4 @@
-"""The leaderboard's reads (re-exported by :mod:`bench.store.queries`, the one read module).
+"""The leaderboard's reads: the Streamlit app reads the database through this module only.
 
 Only public results are ever returned: runs whose provenance is ``pending`` (a submission not yet
 validated) are invisible here. Where a model has several runs on the same dataset content, the

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from bench.evaluation.reproduce import EXACT, MetricCheck, compare, overall, verdict
+from bench.evaluation.verdicts import EXACT, MetricCheck, compare, overall, verdict
 
 
 @pytest.mark.parametrize(
