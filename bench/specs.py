@@ -1,6 +1,9 @@
 """Model specs (``models/*.yaml``): frozen pydantic models, parsed from YAML, no other I/O.
 
-Errors name the file, the line and the field, and say how to fix them.
+Errors name the file, the line and the field, and say how to fix them. Types are strict: a value of the wrong
+YAML type is refused, never coerced (``name: 123``, ``parameters: "5"``, ``dimension: true``), and numbers are
+bounded where they are used (tolerances and expected metrics in [0, 1], ``parameters`` and ``dimension`` below
+:data:`MAX_PARAMETERS` / :data:`MAX_DIMENSION`).
 """
 
 from __future__ import annotations
@@ -8,16 +11,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
 from bench.errors import EvaluationError, SpecError
 from bench.evaluation.measures import parse_measure
 from bench.provenance import json_sha256
-from bench.yamlfile import YamlSyntaxError, line_of, load_with_nodes
+from bench.yamlfile import YamlSyntaxError, line_of, load_with_nodes, read_yaml_file, read_yaml_text
 
 Family = Literal["lexical", "learned-sparse", "dense", "reasoning", "soft-label"]
 FAMILIES: tuple[str, ...] = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label")
+MAX_PARAMETERS = 10**13
+"""Largest parameter count accepted (ten trillion)."""
+MAX_DIMENSION = 1 << 16
+"""Largest embedding dimension accepted."""
+TYPE_FIXES = {
+    "string_type": "write text in quotes, e.g. '1234'",
+    "int_type": "write a whole number without quotes",
+    "float_type": "write a number without quotes, e.g. 0.5",
+    "bool_type": "write true or false without quotes",
+    "dict_type": "write a mapping (key: value lines)",
+    "tuple_type": "write a list, e.g. [a, b]",
+}
+"""How to fix a strict-type error, by pydantic error type (shared with submission.yaml's messages)."""
 
 
 def _metric(name: str) -> str:
@@ -29,13 +44,13 @@ def _metric(name: str) -> str:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 class WeightsRef(_Frozen):
     """Where the weights come from: a Hugging Face id pinned to a revision, optionally a local path."""
 
-    id: str
+    id: str = Field(min_length=1)
     revision: str = Field(min_length=1)
     sha256: str | None = None  # when set, the loaded weights must hash to this
     path: str | None = None  # an explicit local folder (takes precedence)
@@ -52,6 +67,9 @@ class Expected(_Frozen):
     @field_validator("metrics")
     @classmethod
     def _canonical(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = next((k for k, x in v.items() if not 0.0 <= x <= 1.0), None)
+        if bad is not None:
+            raise ValueError(f"expected {bad} = {v[bad]!r} is outside [0, 1]; every metric is a fraction")
         return {_metric(k): float(x) for k, x in v.items()}
 
 
@@ -64,21 +82,21 @@ class ModelSpec(_Frozen):
     description: str = ""
     weights: WeightsRef | None = None
     params: dict[str, Any] = Field(default_factory=dict)
-    parameters: int | None = None  # parameter count
-    dimension: int | None = None
-    training_datasets: tuple[str, ...] = ()
-    links: tuple[str, ...] = ()
+    parameters: int | None = Field(default=None, ge=0, le=MAX_PARAMETERS)  # parameter count
+    dimension: int | None = Field(default=None, gt=0, le=MAX_DIMENSION)
+    training_datasets: tuple[StrictStr, ...] = Field(default=(), strict=False)  # a YAML list is accepted; its items stay strict
+    links: tuple[StrictStr, ...] = Field(default=(), strict=False)
     licence: str | None = None
     tolerance: dict[str, float] = Field(default_factory=dict)  # metric (or "default") -> absolute tolerance
-    expected: tuple[Expected, ...] = ()
+    expected: tuple[Expected, ...] = Field(default=(), strict=False)
 
     @field_validator("tolerance")
     @classmethod
     def _tol(cls, v: dict[str, float]) -> dict[str, float]:
         out = {}
         for k, x in v.items():
-            if x < 0:
-                raise ValueError(f"tolerance for {k} must be >= 0")
+            if not 0.0 <= x <= 1.0:
+                raise ValueError(f"tolerance for {k} is {x!r}; it must be in [0, 1] (an absolute difference of a metric)")
             out[k if k == "default" else _metric(k)] = float(x)
         return out
 
@@ -95,15 +113,23 @@ class ModelSpec(_Frozen):
 
 
 def parse_spec(text: str, source: str = "<spec>") -> ModelSpec:
-    """Parse YAML text into a ModelSpec; errors name ``source:line`` and the field."""
+    """Parse YAML text into a ModelSpec; errors name ``source:line`` and the field (all problems, joined by '; ')."""
+    spec, problems = parse_spec_problems(text, source)
+    if spec is None:
+        raise SpecError("; ".join(problems))
+    return spec
+
+
+def parse_spec_problems(text: str, source: str = "<spec>") -> tuple[ModelSpec | None, list[str]]:
+    """Parse YAML text into a ModelSpec, or return every problem found, each ``source:line: field: problem; fix``."""
     try:
         data, root = load_with_nodes(text, source)
     except YamlSyntaxError as e:
-        raise SpecError(str(e)) from e
+        return None, [str(e)]
     if not isinstance(data, dict):
-        raise SpecError(f"{source}: a spec is a YAML mapping with at least name, family and kind")
+        return None, [f"{source}:1: a spec is a YAML mapping with at least name, family and kind; see models/ for examples"]
     try:
-        return ModelSpec.model_validate(data)
+        return ModelSpec.model_validate(data), []
     except ValidationError as e:
         problems = []
         for err in e.errors():
@@ -115,15 +141,21 @@ def parse_spec(text: str, source: str = "<spec>") -> ModelSpec:
                 msg = "unknown field; remove it or check its spelling"
             elif err["type"] == "missing":
                 msg = "required field is missing"
+            elif err["type"] in TYPE_FIXES:
+                msg = f"{msg} (got {type(err['input']).__name__} {err['input']!r}); {TYPE_FIXES[err['type']]}"
             problems.append(f"{source}:{line or 1}: {field}: {msg}")
-        raise SpecError("; ".join(problems)) from None
+        return None, problems
 
 
 def load_spec(path: Path) -> ModelSpec:
     """Read and validate ``models/NAME.yaml``."""
     if not path.is_file():
         raise SpecError(f"{path}: no such spec file; see models/ for examples")
-    return parse_spec(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = read_yaml_text(path)  # size cap before reading, UTF-8 with a line number
+    except YamlSyntaxError as e:
+        raise SpecError(str(e)) from e
+    return parse_spec(text, str(path))
 
 
 def spec_error(source: str, field: str, message: str) -> SpecError:
@@ -132,8 +164,8 @@ def spec_error(source: str, field: str, message: str) -> SpecError:
     path = Path(source)
     if path.is_file():
         try:
-            line = line_of(yaml.compose(path.read_text(encoding="utf-8")), tuple(field.split(".")))
-        except yaml.YAMLError:
+            line = line_of(read_yaml_file(path)[1], tuple(field.split(".")))
+        except YamlSyntaxError:
             line = None
     where = f"{source}:{line}" if line else source
     return SpecError(f"{where}: {field}: {message}")

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from bench.datasets.beir import Dataset
 from bench.errors import DatasetError
 from bench.paths import data_dir
+from bench.yamlfile import YamlSyntaxError, line_of, read_yaml_file
 
 _HERE = Path(__file__).parent
 
@@ -44,11 +43,52 @@ class KnownDataset:
         return bool(self.url)
 
 
+# Registry fields and their YAML types (strict: a wrong type is an error, never coerced).
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "title": (str,),
+    "url": (str,),
+    "md5": (str,),
+    "sha256": (str,),
+    "size_bytes": (int,),
+    "public": (bool,),
+    "splits": (list,),
+    "queries": (int,),
+    "corpus": (int,),
+    "drop_identical_ids": (bool,),
+    "licence": (str,),
+    "note": (str,),
+}
+
+
+def _rows(path: Path) -> list[tuple[int, dict]]:
+    """The ``datasets:`` rows of a registry file, read by the strict YAML reader and type-checked, with their lines."""
+    try:
+        data, root = read_yaml_file(path)
+    except YamlSyntaxError as e:
+        raise DatasetError(str(e)) from e
+    if not isinstance(data, dict) or not isinstance(data.get("datasets"), list):
+        raise DatasetError(f"{path}:1: a registry file is a mapping with a 'datasets' list; fix the file")
+    out = []
+    for i, row in enumerate(data["datasets"]):
+        line = line_of(root, ("datasets", i)) or 1
+        if not isinstance(row, dict) or not isinstance(row.get("name"), str):
+            raise DatasetError(f"{path}:{line}: a dataset entry is a mapping with a text 'name'; fix the entry")
+        for key, value in row.items():
+            if key not in _FIELDS:
+                raise DatasetError(f"{path}:{line_of(root, ('datasets', i, key))}: unknown field '{key}'; use one of {', '.join(_FIELDS)}")
+            ok = value is None or (isinstance(value, _FIELDS[key]) and not (isinstance(value, bool) and bool not in _FIELDS[key]))
+            if not ok or (isinstance(value, int) and not isinstance(value, bool) and value < 0):
+                want = " or ".join(t.__name__ for t in _FIELDS[key])
+                raise DatasetError(f"{path}:{line_of(root, ('datasets', i, key))}: {key}: {value!r} is not a {want} >= 0; fix the value")
+        out.append((line, row))
+    return out
+
+
 def _load(file: str, collection: str) -> list[KnownDataset]:
     path = _HERE / file
     if not path.exists():
         return []
-    rows = yaml.safe_load(path.read_text(encoding="utf-8"))["datasets"]
     return [
         KnownDataset(
             name=r["name"],
@@ -64,7 +104,7 @@ def _load(file: str, collection: str) -> list[KnownDataset]:
             note=r.get("note"),
             size_bytes=r.get("size_bytes"),
         )
-        for r in rows
+        for _, r in _rows(path)
     ]
 
 

@@ -1,6 +1,7 @@
 """``submission.yaml``: a frozen pydantic model of what a submitter declares about their model.
 
-Parsing reports *every* schema problem as ``file:line: field: what; fix`` (nothing stops at the first).
+Parsing reports *every* schema problem as ``file:line: field: what; fix`` (nothing stops at the first). Types are
+strict (no coercion between text, numbers and booleans) and the YAML is read by the strict :mod:`bench.yamlfile`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ import re
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
-from bench.specs import Family
+from bench.specs import MAX_DIMENSION, MAX_PARAMETERS, TYPE_FIXES, Family
 from bench.yamlfile import YamlSyntaxError, line_of, load_with_nodes
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
@@ -33,16 +34,16 @@ _FIX = {
 class Submission(BaseModel):
     """What a submitter declares in ``submission.yaml``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     name: str = Field(pattern=NAME_PATTERN)
     family: Family
     description: str = ""
-    parameters: int | None = Field(default=None, ge=0)
-    dimension: int | None = Field(default=None, gt=0)
+    parameters: int | None = Field(default=None, ge=0, le=MAX_PARAMETERS)
+    dimension: int | None = Field(default=None, gt=0, le=MAX_DIMENSION)
     licence: str = Field(min_length=1)
-    training_datasets: tuple[str, ...] = ()
-    links: tuple[str, ...] = ()
+    training_datasets: tuple[StrictStr, ...] = Field(default=(), strict=False)  # a YAML list is accepted; its items stay strict
+    links: tuple[StrictStr, ...] = Field(default=(), strict=False)
     contact: str = Field(min_length=3)
     runs: dict[str, str] | None = None
     """Optional ``dataset -> run file`` map; by default every ``runs/<dataset>.trec[.gz]`` is read."""
@@ -92,4 +93,6 @@ def _problem(source: str, root: yaml.Node | None, err: Any) -> str:
     if err["type"] == "missing":
         return f"{source}:{line}: {field}: required field is missing; {_FIX.get(top, 'add it')}"
     msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] in TYPE_FIXES:
+        return f"{source}:{line}: {field}: {msg} (got {type(err['input']).__name__} {err['input']!r}); {TYPE_FIXES[err['type']]}"
     return f"{source}:{line}: {field}: {msg}; {_FIX.get(top, 'fix the value')}"

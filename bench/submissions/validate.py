@@ -19,10 +19,11 @@ from pydantic import ValidationError
 
 from bench.datasets.beir import Dataset
 from bench.errors import BenchError, SubmissionError
-from bench.specs import ModelSpec, parse_spec
+from bench.specs import ModelSpec, parse_spec_problems
 from bench.submissions.model import Submission, parse_submission
 from bench.submissions.runfile import DEFAULT_LIMITS, Limits, check_run_file
 from bench.types import Run
+from bench.yamlfile import YamlSyntaxError, load_with_nodes, read_yaml_file
 
 SUBMISSION_FILE = "submission.yaml"
 SPEC_FILE = "spec.yaml"
@@ -158,8 +159,8 @@ def reference_names(models_dir: Path = REFERENCE_MODELS) -> set[str]:
     names = set()
     for path in sorted(models_dir.glob("*.yaml")) if models_dir.is_dir() else []:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, OSError):
+            data, _ = read_yaml_file(path)
+        except YamlSyntaxError:
             continue
         if isinstance(data, dict) and isinstance(data.get("name"), str):
             names.add(data["name"])
@@ -179,9 +180,12 @@ def _read_spec(folder: Path, root: Path, meta: Submission | None, problems: list
         problems.append(f"{display}: larger than {MAX_YAML_BYTES:,} bytes; a spec is a short YAML file")
         return None, None
     try:
-        spec = parse_spec(path.read_text(encoding="utf-8"), display)
-    except (BenchError, UnicodeDecodeError) as e:
-        problems.extend(str(e).split("; ") if isinstance(e, BenchError) else [f"{display}: not UTF-8 text; save it as UTF-8"])
+        spec, errs = parse_spec_problems(path.read_text(encoding="utf-8"), display)
+    except UnicodeDecodeError:
+        problems.append(f"{display}: not UTF-8 text; save it as UTF-8")
+        return None, None
+    if spec is None:
+        problems.extend(errs)
         return None, None
     before = len(problems)
     _check_spec(spec, display, meta, problems)
@@ -293,7 +297,7 @@ def _read_runs(folder: Path, root: Path, meta: Submission | None, limits: Limits
 
 def _runs_lines(path: Path) -> dict[str, int]:
     """Line of each ``runs.<dataset>`` entry in submission.yaml (for messages)."""
-    node = yaml.compose(path.read_text(encoding="utf-8"))
+    _, node = load_with_nodes(path.read_text(encoding="utf-8"), str(path))
     runs = next((v for k, v in node.value if k.value == "runs"), None) if isinstance(node, yaml.MappingNode) else None
     if not isinstance(runs, yaml.MappingNode):
         return {}
