@@ -29,7 +29,7 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-st.sidebar.caption("Results database")
-st.sidebar.code(str(data.db_path()), language=None)
-with ui.store_errors():
+# A deployed leaderboard shows names and hashes, never the server's file system: no database path here, and
+# store errors are shown with the path cut to the file's name.
+with ui.store_errors(hide=(data.db_path(),)):
     page.run()

@@ -9,8 +9,9 @@ dataframes, or into Markdown after :func:`md_escape` when it matches :data:`SAFE
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -76,10 +77,22 @@ def set_params(**values: str | None) -> None:
             st.query_params[k] = v
 
 
+def hide_paths(text: str, paths: Iterable[Path]) -> str:
+    """``text`` with each of ``paths`` (as given and resolved) cut to its file name: the public site shows no server paths."""
+    for path in paths:
+        for form in sorted({str(path), str(path.resolve())}, key=len, reverse=True):
+            text = text.replace(form, path.name)
+    return text
+
+
 @contextmanager
-def store_errors() -> Iterator[None]:
-    """Show a BenchError (database missing, locked too long, too old) as an error box instead of a traceback."""
+def store_errors(hide: Iterable[Path] = ()) -> Iterator[None]:
+    """Show a BenchError (database missing, locked too long, too old) as an error box instead of a traceback.
+
+    Args:
+        hide: server paths (the database) that the message shows by file name only.
+    """
     try:
         yield
     except BenchError as e:
-        st.error(md_escape(str(e)))
+        st.error(md_escape(hide_paths(str(e), hide)))

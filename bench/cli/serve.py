@@ -64,7 +64,8 @@ def leaderboard(
     with open_read_only(path):  # fails now, with the fix, if the database is missing or too old
         pass
     cmd = [sys.executable, "-m", "streamlit", "run", str(app_file), "--server.address", "127.0.0.1", "--server.port", str(port)]
-    cmd += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal", "--", "--db", str(path)]
+    cmd += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+    cmd += ["--client.showErrorDetails", "type", "--", "--db", str(path)]  # no traceback (server paths) in the browser
     err.print(f"leaderboard on http://127.0.0.1:{port} (database {path}); Ctrl-C stops it", markup=False)
     sys.stdout.flush()
     sys.stderr.flush()

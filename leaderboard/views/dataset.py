@@ -45,7 +45,6 @@ with st.expander("Dataset card", expanded=True):
             "judged queries": int(ds["judged_queries"]),
             "judgments (qrels)": int(ds["qrels"]),
             "drop identical query/doc ids": bool(ds["drop_identical_ids"]),
-            "source": ds["source"],
             "first seen": str(ds["first_seen"]),
         }
     )

@@ -303,3 +303,29 @@ def test_no_legacy_pages_folder_beside_the_app() -> None:
     assert not (app_dir / "pages").exists(), "move leaderboard/pages/*.py to leaderboard/views/ and list them in app.py's PAGES"
     views = {p.name for p in (app_dir / "views").glob("*.py")}
     assert {"overview.py", "dataset.py", "model.py", "compare.py", "efficiency.py"} <= views
+
+
+# ------------------------------------------------------------------------------------------- server paths
+def _all_text(at: AppTest) -> str:
+    """Every text an AppTest tree renders (main area and sidebar): what `_everything` reads plus JSON and metrics."""
+    parts = [_everything(at)] + [str(j.value) for j in at.json] + [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(parts)
+
+
+def test_no_page_shows_a_server_path(app: App, leaderboard_db: Built, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A deployed leaderboard shows names and hashes: neither the database's path nor a dataset's folder, on any page."""
+    folders = {str(resolve_dataset(n).path.resolve()) for n in ("adi", "time", "med")}
+    hidden = {str(leaderboard_db.db), str(leaderboard_db.db.resolve()), str(leaderboard_db.db.parent.resolve()), *folders}
+    pages = [(None, {}), ("views/dataset.py", {"dataset": "adi"}), ("views/model.py", {"model": "bm25-flat"})]
+    pages += [("views/compare.py", {"a": "bm25-flat", "b": "bm25-multifield"}), ("views/efficiency.py", {}), ("views/submit.py", {})]
+    for page, params in pages:
+        text = _all_text(app(page, **params))
+        assert "adi" in text or page == "views/submit.py"  # the page rendered something to search
+        for path in hidden:
+            assert path not in text, f"{page or 'overview'} shows the server path {path}"
+    # a store error names the database file, not where it lives
+    missing = tmp_path / "gone" / "none.duckdb"
+    monkeypatch.setenv("BENCH_DB", str(missing))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "leaderboard" / "app.py"), default_timeout=60).run()
+    errors = [e.value.replace("\\", "") for e in at.error]  # the Markdown escapes removed
+    assert errors and all("none.duckdb: no results database here" in e and str(missing.parent) not in e for e in errors)
