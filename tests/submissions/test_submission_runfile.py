@@ -69,7 +69,7 @@ def test_encoding_long_lines_and_ranks(tmp_path: Path, adi_ids: tuple[set[str], 
     long_line = b"1" * 70_000  # longer than a read chunk too
     path.write_bytes(b"1 Q0 1 1 1.0 x\n1 Q0 \xff 2 1.0 x\n1 Q0 2 two 1.0 x\n" + b"1" * 5000 + b"\n" + long_line + b"\n1 Q0 nan 3 1.0 x\n")
     problems = _check(path, adi_ids).problems
-    assert problems[0] == "adi.trec:2: not UTF-8 text; save the run file as UTF-8"
+    assert problems[0] == "adi.trec:2: not UTF-8 (byte 0xff at column 6); save the run file as UTF-8"
     assert problems[1] == "adi.trec:3: rank 'two' is not a whole number; write ranks 1, 2, 3, ..."
     assert problems[2].startswith("adi.trec:4: line longer than 4096 bytes")
     assert problems[3].startswith("adi.trec:5: line longer than 4096 bytes")
