@@ -25,7 +25,7 @@ class RichProgress(Progress):
     def _bar(self) -> RichBar:
         return RichBar(
             SpinnerColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # descriptions carry dataset and model names: plain text
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -49,5 +49,6 @@ class RichProgress(Progress):
         if not self.enabled:
             yield
             return
-        with self.console.status(description):
+        # status() would parse a str as markup ('[/bold]' in a folder name); the console's render_str makes it plain text
+        with self.console.status(self.console.render_str(description, markup=False, emoji=False)):
             yield

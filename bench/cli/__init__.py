@@ -1,39 +1,130 @@
-"""The ``bench`` command line: the only place that prints, exits, and maps BenchError to exit codes.
+"""The ``bench`` command line: the only place that prints, exits, and maps errors to exit codes.
 
 One module per command group (:mod:`.datasets`, :mod:`.runs`, :mod:`.serve`, :mod:`.submit`, :mod:`.reproduce`);
 each registers its commands on :data:`bench.cli.common.app`. :func:`main` is the console script.
+
+Whatever goes wrong, the user sees one line on stderr, never a traceback (unless they ask for it with ``--debug`` or
+``BENCH_DEBUG=1``): a :class:`~bench.errors.BenchError` exits with its own code, a usage error with 2 (plus a line
+saying how to get help), an interrupt with 130, and any other exception, an internal error, with 70.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
+from collections.abc import Sequence
 
-import click
+import typer
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # typer 0.29 vendors click: not click's classes
 
 from bench.cli import datasets, reproduce, runs, serve, submit  # noqa: F401  (registers the commands)
-from bench.cli.common import app, err
+from bench.cli.common import HELP_OPTIONS, app, build_command, err, one_line
 from bench.errors import BenchError
 
-__all__ = ["app", "entry", "main"]
+__all__ = ["EXIT_ABORTED", "EXIT_INTERNAL", "EXIT_USAGE", "app", "debug_from_env", "entry", "main"]
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: a bug in brewbench (or its dependencies), not a mistake of the user
+EXIT_ABORTED = 130
+
+_DEBUG_VALUES = {"": False, "0": False, "false": False, "1": True, "true": True}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console-script entry: run the app, turn BenchError into a one-line message and an exit code."""
+def debug_from_env() -> bool:
+    """Whether ``BENCH_DEBUG`` asks for tracebacks of internal errors.
+
+    Raises:
+        ValueError: the variable holds anything but 1, true, 0, false (any case) or nothing.
+    """
+    raw = os.environ.get("BENCH_DEBUG", "")
+    value = _DEBUG_VALUES.get(raw.strip().lower())
+    if value is None:
+        raise ValueError(
+            f"BENCH_DEBUG={raw!r} is not valid: set it to 1 or true (print tracebacks of internal errors), or 0, false or nothing"
+        )
+    return value
+
+
+def _say(line: str) -> None:
+    err.print(one_line(line), markup=False, soft_wrap=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``bench`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code; never raises.
+
+    Args:
+        argv: The arguments after the program name.
+
+    Returns:
+        0 on success; the BenchError's code; 2 for a usage error; 70 for an internal error; 130 when interrupted.
+    """
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="bench")
-        return int(result) if isinstance(result, int) else 0
+        debug = debug_from_env()
+    except ValueError as e:
+        _say(f"error: {e}")
+        return EXIT_USAGE
+    args = list(sys.argv[1:] if argv is None else argv)
+    ctx: typer.Context | None = None
+    try:
+        command = build_command()
+        with command.make_context("bench", args) as ctx:
+            result = command.invoke(ctx)
+        return result if isinstance(result, int) and not isinstance(result, bool) else 0
     except BenchError as e:
-        err.print(f"error: {e}", markup=False, soft_wrap=True)
+        _say(f"error: {e}")
         return e.exit_code
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:  # --help, --version, ctx.exit(): they printed what they had to
         return e.exit_code
-    except click.exceptions.Abort:
-        err.print("aborted", markup=False)
-        return 130
-    except click.ClickException as e:
-        e.show(file=sys.stderr)
+    except (typer.Abort, KeyboardInterrupt):
+        _say("aborted")
+        return EXIT_ABORTED
+    except NoArgsIsHelpError:  # a bare `bench` or command group: typer has printed its help
+        return EXIT_USAGE
+    except UsageError as e:
+        where = e.ctx.command_path if e.ctx is not None else _command_path(args)
+        _say(f"error: {e.format_message()}")
+        _say(f"Try '{where} {HELP_OPTIONS[0]}' for help.")
         return e.exit_code
+    except ClickException as e:
+        _say(f"error: {e.format_message()}")
+        return e.exit_code
+    except BrokenPipeError:  # `bench results | head`: the reader left; nothing to tell it
+        _silence_stdout()
+        return 1
+    except Exception as e:
+        debug = debug or bool(ctx is not None and ctx.params.get("debug"))
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        hint = "see the traceback above" if debug else "rerun with --debug or BENCH_DEBUG=1 for the traceback"
+        _say(f"error: {type(e).__name__}: {e} (internal error; {hint})")
+        return EXIT_INTERNAL
+
+
+def _command_path(args: list[str]) -> str:
+    """``bench`` and the (sub)command names at the start of ``args``, for errors the parser raised without a context."""
+    path, command = ["bench"], build_command()
+    for word in args:
+        if word.startswith("-"):
+            continue  # the root's own flags (--debug) may come first; options of a command are not looked into
+        sub = getattr(command, "commands", {}).get(word)
+        if sub is None:
+            break
+        path.append(word)
+        command = sub
+    return " ".join(path)
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so that the interpreter's final flush cannot fail again on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def entry() -> None:
+    """The ``bench`` console script."""
     sys.exit(main())

@@ -1,9 +1,15 @@
-"""Shared pieces of the command line: consoles, common options, JSON and table output."""
+"""Shared pieces of the command line: the app and its global options, consoles, common options, JSON and table output.
+
+Everything printed through :data:`out` and :data:`err` is plain text: Rich markup (``[/bold]``, ``[link=...]``) and
+emoji codes are never interpreted, and control characters (ANSI escapes included) are shown escaped (``\\x1b``), so a
+model, dataset or file name cannot restyle, hide or break the output.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,17 +19,111 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup, TyperOption
+
+HELP_OPTIONS = ["-h", "--help"]
 
 app = typer.Typer(
     help="brewbench: reproducible retrieval and embedding benchmarks.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": HELP_OPTIONS},  # subcommands inherit it
 )
 
+# C0 and C1 controls, DEL, and the Unicode bidi embedding/override/isolate controls that reorder text on a terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_KEEPING_NEWLINES = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    c = m.group()
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def visible(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with every control character written as an escape (``\\x1b``, ``\\n``), safe to put on a terminal.
+
+    Args:
+        text: Any string, typically a user- or model-controlled name.
+        keep_newlines: Leave ``\\n`` alone (for messages that are meant to span lines).
+
+    Returns:
+        The string with control characters escaped; printable text, markup-like brackets included, is unchanged.
+    """
+    return (_CONTROL_KEEPING_NEWLINES if keep_newlines else _CONTROL).sub(_escape_char, text)
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: line breaks become spaces, other control characters are escaped."""
+    return visible(re.sub(r"\s*[\r\n]+\s*", " ", text).strip())
+
+
+class PlainConsole(Console):
+    """A Console that prints strings as plain text: no markup, no emoji codes, no highlighting, control characters escaped.
+
+    Every string Rich renders (``print`` arguments, table cells and titles, status text) goes through :meth:`render_str`.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        kwargs.update(markup=False, emoji=False, highlight=False)
+        return super().render_str(visible(text, keep_newlines=True), **kwargs)
+
+
 _WIDE = None if sys.stdout.isatty() else 200  # pipes and CI logs get whole tables, not ellipses
-out = Console(highlight=False, width=_WIDE)
-err = Console(stderr=True, highlight=False)
+out = PlainConsole(width=_WIDE)
+err = PlainConsole(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from bench import __version__
+
+        out.print(f"brewbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an internal error, print the Python traceback (same as BENCH_DEBUG=1).")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the brewbench version and exit.")
+    ] = False,
+) -> None:
+    """brewbench: reproducible retrieval and embedding benchmarks."""
+    # Both are read by bench.cli.main: --version exits in its callback, --debug is looked up in the root context's params.
+
+
+def build_command() -> TyperGroup:
+    """The click command tree of :data:`app`, ready to run; ``-h`` shows boolean flags as flags.
+
+    typer 0.29 renders every flag in the rich help with a ``<bool>`` type, as if it took a value (``--json <bool>``,
+    even its own ``--help <bool>``); a flag's type column is emptied here, once, for every command and group.
+    """
+    import typer.main
+
+    root = typer.main.get_command(app)
+    _show_flags_as_flags(root)
+    assert isinstance(root, TyperGroup)
+    return root
+
+
+def _show_flags_as_flags(command: Any) -> None:
+    ctx = typer.Context(command, help_option_names=HELP_OPTIONS)
+    help_option = command.get_help_option(ctx)  # created once per command and cached by it, so this is the one -h renders
+    for param in [*command.params, help_option]:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""  # display_type_rich() shows the metavar when there is one
+    for sub in getattr(command, "commands", {}).values():
+        _show_flags_as_flags(sub)
+
 
 DbOption = Annotated[
     Path | None, typer.Option("--db", help="Results database (default: $BENCH_DB or ./results.duckdb).", show_default=False)
@@ -64,17 +164,24 @@ def emit_json(obj: Any) -> None:
 
 
 def fmt(v: Any) -> str:
+    """One table cell as text: ``—`` for None, 4 decimals for floats, control characters escaped (see :func:`visible`)."""
     if v is None:
         return "—"
     if isinstance(v, float):
         return f"{v:.4f}"
-    return str(v)
+    return visible(str(v))
+
+
+def cell(v: Any) -> Text:
+    """One table cell as a Rich Text: never parsed as markup, whatever the console's settings."""
+    return Text(fmt(v))
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
-    table = Table(title=title, title_justify="left")
+    """A left-titled table; the title and every cell are plain text (names may contain ``[``, ``]`` or escapes)."""
+    table = Table(title=Text(one_line(title)), title_justify="left")
     for c in columns:
-        table.add_column(c, justify="right" if c[:1].isupper() and "@" in c else "left")
+        table.add_column(Text(c), justify="right" if c[:1].isupper() and "@" in c else "left")
     for r in rows:
-        table.add_row(*(fmt(v) for v in r))
+        table.add_row(*(cell(v) for v in r))
     return table
