@@ -33,6 +33,8 @@ def id_problem(value: str) -> str | None:
 
 def json_id(value: object) -> tuple[str | None, str | None]:
     """A JSON value as an id: ``(id, None)``, or ``(None, problem)`` (a problem also for a bad string)."""
+    if value.__class__ is str and _PRINTABLE_ASCII.match(value):  # type: ignore[arg-type]  # the common case, at C speed
+        return value, None  # type: ignore[return-value]
     if isinstance(value, bool) or value is None or isinstance(value, (float, list, dict)):
         kind = {bool: "a boolean", float: "a float", list: "a list", dict: "an object"}.get(type(value))
         what = f"{kind} ({json.dumps(value)[:40]})" if kind else "null"

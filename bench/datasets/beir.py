@@ -8,16 +8,26 @@ of those three files (:attr:`Dataset.content_hash`), never its name.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from bench.errors import DatasetError
+from bench.ids import id_problem, json_id
 from bench.provenance import combine_hashes, file_sha256
+from bench.textfile import ReadLimits, TextFileError, iter_text_lines
 from bench.types import Document, Query
 
 QRELS_HEADER = ("query-id", "corpus-id", "score")
+MIN_GRADE, MAX_GRADE = -1000, 1000
+"""Relevance grades accepted in qrels: small integers (BEIR uses 0-2, TREC 0-4, some collections -1/-2 for junk).
+Far outside this, trec_eval's 32-bit grades wrap around (4294967296 scored every run 0.0) or crash."""
+JSONL_LIMITS = ReadLimits(max_file_bytes=64 << 30, max_decompressed_bytes=64 << 30, max_line_bytes=16 << 20)
+"""corpus.jsonl / queries.jsonl: up to 64 GiB (MS MARCO's corpus is 3 GB), one record at most 16 MiB."""
+QRELS_LIMITS = ReadLimits(max_file_bytes=4 << 30, max_decompressed_bytes=4 << 30, max_line_bytes=4096)
+_GRADE = re.compile(r"^[-+]?[0-9]{1,12}$")
 
 
 @dataclass(frozen=True)
@@ -32,29 +42,73 @@ class DatasetStats:
 
 def _fail(path: Path, line: int | None, what: str, fix: str) -> DatasetError:
     where = f"{path}:{line}" if line else str(path)
-    return DatasetError(f"{where}: {what}. {fix}")
+    return DatasetError(f"{where}: {what}; {fix}")
 
 
-def _iter_jsonl(path: Path, kind: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict]]:
+def _text_lines(path: Path, limits: ReadLimits, what: str) -> Iterator[tuple[int, str]]:
+    """Numbered lines of a dataset file through the bounded reader; the first problem is a DatasetError ``file:line: ...; fix``."""
+
+    def stop(kind: str, n: int, message: str) -> None:
+        fix = "save the file as UTF-8" if kind == "encoding" else f"a {what} line is at most {limits.max_line_bytes:,} bytes"
+        raise _fail(path, n, message, fix)
+
+    try:
+        yield from iter_text_lines(path, limits, stop, allow_gzip=False)
+    except TextFileError as e:
+        raise _fail(path, None, str(e), f"a {what} file is at most {limits.max_file_bytes:,} bytes") from None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise ValueError(f"duplicate key '{key}'")
+    return out
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+_JSON = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+
+
+def _iter_jsonl(path: Path, kind: str, required: tuple[str, ...]) -> Iterator[tuple[int, str, dict]]:
+    """``(line, id, record)`` of a JSONL file: a JSON object per line, no duplicate keys, ``_id`` a valid id (:mod:`bench.ids`)."""
     if not path.is_file():
         raise _fail(path, None, f"missing {kind} file", f"a BEIR dataset folder needs {path.name}")
-    with path.open(encoding="utf-8") as f:
-        for n, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as e:
-                raise _fail(path, n, f"invalid JSON ({e.msg} at column {e.colno})", "fix or remove that line") from e
-            if not isinstance(obj, dict):
-                raise _fail(path, n, "a line is not a JSON object", 'each line must be {"_id": ..., ...}')
-            for key in required:
-                if key not in obj:
-                    raise _fail(path, n, f"missing field '{key}'", f"every {kind} line needs {', '.join(required)}")
-            _id = obj["_id"]
-            if not isinstance(_id, (str, int)) or str(_id).strip() == "":
-                raise _fail(path, n, "'_id' is empty or not a string", "give every record a non-empty string id")
-            yield n, obj
+    for n, raw in _text_lines(path, JSONL_LIMITS, kind):
+        if not raw.strip():
+            continue
+        try:
+            obj = _JSON.decode(raw)
+        except json.JSONDecodeError as e:
+            raise _fail(path, n, f"invalid JSON ({e.msg} at column {e.colno})", "fix or remove that line") from e
+        except (ValueError, RecursionError) as e:
+            what = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+            raise _fail(path, n, f"invalid JSON ({what})", "fix or remove that line") from None
+        if not isinstance(obj, dict):
+            raise _fail(path, n, "a line is not a JSON object", 'each line must be {"_id": ..., ...}')
+        for key in required:
+            if key not in obj:
+                raise _fail(path, n, f"missing field '{key}'", f"every {kind} line needs {', '.join(required)}")
+        _id, problem = json_id(obj["_id"])
+        if _id is None:
+            what, _, fix = f"'_id' {problem}".partition("; ")
+            raise _fail(path, n, what, fix or "ids are printable text without spaces, at most 256 characters")
+        yield n, _id, obj
+
+
+def _text_field(path: Path, n: int, obj: dict, key: str, required: bool) -> str:
+    """A record's text field: a JSON string; a missing or null optional field is empty text."""
+    value = obj.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        shown = json.dumps(value)[:40]
+        raise _fail(path, n, f"'{key}' is {shown}, not a string", f"write the {key} as a JSON string")
+    return value
 
 
 @dataclass(frozen=True)
@@ -116,14 +170,15 @@ class Dataset:
     def iter_corpus(self) -> Iterator[Document]:
         """Stream the corpus, checking each line (ids unique, fields present)."""
         seen: set[str] = set()
-        for n, obj in _iter_jsonl(self.corpus_path, "corpus", ("_id",)):
-            did = str(obj["_id"])
+        path = self.corpus_path
+        for n, did, obj in _iter_jsonl(path, "corpus", ("_id",)):
             if did in seen:
-                raise _fail(self.corpus_path, n, f"duplicate document id '{did}'", "document ids must be unique")
+                raise _fail(path, n, f"duplicate document id '{did}'", "document ids must be unique")
             seen.add(did)
-            title, text = obj.get("title") or "", obj.get("text") or ""
-            if not isinstance(title, str) or not isinstance(text, str):
-                raise _fail(self.corpus_path, n, "'title' and 'text' must be strings", "fix the record's fields")
+            title, text = obj.get("title"), obj.get("text")
+            if title.__class__ is not str or text.__class__ is not str:  # the common case is two strings: checked at once
+                title = _text_field(path, n, obj, "title", required=False)
+                text = _text_field(path, n, obj, "text", required=False)
             yield Document(did, title, text)
         if not seen:
             raise _fail(self.corpus_path, None, "the corpus is empty", "a dataset needs at least one document")
@@ -134,13 +189,10 @@ class Dataset:
     @cached_property
     def _queries(self) -> dict[str, Query]:
         out: dict[str, Query] = {}
-        for n, obj in _iter_jsonl(self.queries_path, "queries", ("_id", "text")):
-            qid = str(obj["_id"])
+        for n, qid, obj in _iter_jsonl(self.queries_path, "queries", ("_id", "text")):
             if qid in out:
                 raise _fail(self.queries_path, n, f"duplicate query id '{qid}'", "query ids must be unique")
-            if not isinstance(obj["text"], str):
-                raise _fail(self.queries_path, n, "'text' must be a string", "fix the query text")
-            out[qid] = Query(qid, obj["text"])
+            out[qid] = Query(qid, _text_field(self.queries_path, n, obj, "text", required=True))
         if not out:
             raise _fail(self.queries_path, None, "no queries", "a dataset needs at least one query")
         return out
@@ -155,26 +207,30 @@ class Dataset:
         if not path.is_file():
             raise _fail(path, None, f"no qrels for split '{self.split}'", f"choose one of: {', '.join(self.splits()) or 'none'}")
         qrels: dict[str, dict[str, int]] = {}
-        with path.open(encoding="utf-8") as f:
-            for n, raw in enumerate(f, start=1):
-                line = raw.rstrip("\n\r")
-                if not line.strip():
-                    continue
-                cols = line.split("\t")
-                if n == 1 and tuple(c.strip() for c in cols) == QRELS_HEADER:
-                    continue
-                if n == 1 and not cols[-1].strip().lstrip("-").isdigit():
-                    raise _fail(path, 1, f"unexpected header {cols!r}", "the header must be 'query-id<TAB>corpus-id<TAB>score'")
-                if len(cols) != 3:
-                    raise _fail(path, n, f"expected 3 tab-separated columns, found {len(cols)}", "write 'query-id<TAB>corpus-id<TAB>score'")
-                qid, did, score = (c.strip() for c in cols)
-                try:
-                    rel = int(score)
-                except ValueError:
-                    raise _fail(path, n, f"score '{score}' is not an integer", "relevance grades are integers") from None
-                if did in qrels.setdefault(qid, {}):
-                    raise _fail(path, n, f"duplicate judgment for query '{qid}', document '{did}'", "keep one line per pair")
-                qrels[qid][did] = rel
+        for n, line in _text_lines(path, QRELS_LIMITS, "qrels"):
+            if not line.strip():
+                continue
+            cols = line.split("\t")
+            if n == 1 and tuple(c.strip() for c in cols) == QRELS_HEADER:
+                continue
+            if n == 1 and not cols[-1].strip().lstrip("-").isdigit():
+                raise _fail(path, 1, f"unexpected header {cols!r}", "the header must be 'query-id<TAB>corpus-id<TAB>score'")
+            if len(cols) != 3:
+                raise _fail(path, n, f"expected 3 tab-separated columns, found {len(cols)}", "write 'query-id<TAB>corpus-id<TAB>score'")
+            qid, did, score = (c.strip() for c in cols)
+            for what, value in (("query-id", qid), ("corpus-id", did)):
+                if problem := id_problem(value):
+                    raise _fail(path, n, f"{what} {value[:40]!r} {problem}", "ids are printable text without spaces")
+            if not _GRADE.match(score):
+                raise _fail(path, n, f"score '{score[:40]}' is not an integer", "relevance grades are whole numbers such as 0, 1, 2")
+            rel = int(score)
+            if not MIN_GRADE <= rel <= MAX_GRADE:
+                raise _fail(
+                    path, n, f"grade {rel} is outside {MIN_GRADE}..{MAX_GRADE}", "relevance grades are small integers (BEIR 0-2, TREC 0-4)"
+                )
+            if did in qrels.setdefault(qid, {}):
+                raise _fail(path, n, f"duplicate judgment for query '{qid}', document '{did}'", "keep one line per pair")
+            qrels[qid][did] = rel
         if not qrels:
             raise _fail(path, None, "the qrels file has no judgments", "add judgments or choose another split")
         return qrels
@@ -201,13 +257,12 @@ class Dataset:
         doc_ids = self.corpus_ids()
         judged = self.judged_queries()
         qrels = self._qrels
-        with self.qrels_path.open(encoding="utf-8") as f:
-            for n, raw in enumerate(f, start=1):
-                cols = raw.rstrip("\n\r").split("\t")
-                if len(cols) == 3 and cols[1].strip() not in doc_ids and (n > 1 or cols[0].strip() != "query-id"):
-                    raise _fail(
-                        self.qrels_path, n, f"corpus-id '{cols[1].strip()}' is not in corpus.jsonl", "fix the id or remove the judgment"
-                    )
+        for n, line in _text_lines(self.qrels_path, QRELS_LIMITS, "qrels"):
+            cols = line.split("\t")
+            if len(cols) == 3 and cols[1].strip() not in doc_ids and (n > 1 or cols[0].strip() != "query-id"):
+                raise _fail(
+                    self.qrels_path, n, f"corpus-id '{cols[1].strip()}' is not in corpus.jsonl", "fix the id or remove the judgment"
+                )
         return DatasetStats(
             documents=len(doc_ids),
             queries=len(self._queries),
