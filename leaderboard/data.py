@@ -10,7 +10,6 @@ invalidates the cache, repeated renders do not touch the file.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ def db_path() -> Path:
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     parser.add_argument("--db", type=Path, default=None)
     known, _ = parser.parse_known_args(sys.argv[1:])
-    return known.db or (Path(os.environ["BENCH_DB"]) if os.environ.get("BENCH_DB") else default_db())
+    return known.db or default_db()
 
 
 def _state(path: Path) -> tuple[int, int, int, int]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.datasets.beir import Dataset
 from bench.errors import DatasetError
-from bench.paths import data_dir
+from bench.paths import data_dir, data_path
 from bench.yamlfile import YamlSyntaxError, line_of, read_yaml_file
 
 _HERE = Path(__file__).parent
@@ -128,8 +128,7 @@ def known(name: str) -> KnownDataset | None:
 
 def search_path() -> list[Path]:
     """Folders searched for dataset folders, in order."""
-    entries = [Path(p).expanduser() for p in os.environ.get("BENCH_DATA_PATH", "").split(os.pathsep) if p]
-    return [*entries, data_dir()]
+    return [*data_path(), data_dir()]
 
 
 def find_local(name: str) -> Path | None:

@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
+from bench import paths
 from bench.errors import BenchError
-from bench.paths import home_dir
 from bench.submissions.model import NAME_PATTERN
 from bench.submissions.runfile import GZIP_MAGIC, Limits
 from bench.submissions.validate import RUNS_DIR, SUBMISSION_FILE, check_submission
@@ -34,7 +34,7 @@ _UPLOAD_STEM = re.compile(r"^(?P<name>[a-z0-9][a-z0-9._-]{0,63}?)(?:\.(?:trec|ru
 
 def inbox_dir() -> Path:
     """Where uploads wait: ``BENCH_INBOX`` or ``<bench home>/inbox``."""
-    return Path(os.environ.get("BENCH_INBOX") or home_dir() / "inbox")
+    return paths.inbox_dir()
 
 
 @dataclass(frozen=True)
