@@ -40,8 +40,8 @@ format: $(STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix bench tests leaderboard benchmarks
 	$(BIN)/ruff format bench tests leaderboard benchmarks
 
-bench: $(STAMP) ## Measure speed against peers and write BENCHMARKS.md
-	$(BIN)/python -m benchmarks.run --output BENCHMARKS.md
+bench: $(STAMP) ## Measure us against peers, write BENCHMARKS.md (~15-20 min on 2 cores; BENCH_QUICK=1: smoke test to $TMPDIR; ONLY="bm25 splade")
+	$(BIN)/python -m benchmarks.run $(if $(ONLY),--only $(ONLY))
 
 leaderboard: $(STAMP) ## Serve the leaderboard on http://127.0.0.1:8501 (DB=results.duckdb PORT=8501)
 	$(BIN)/bench leaderboard --db $(or $(DB),$(BENCH_DB),results.duckdb) --port $(or $(PORT),8501)

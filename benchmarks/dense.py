@@ -1,116 +1,195 @@
-"""Dense and learned-sparse runners: encoding overhead, end to end vs mteb, cached re-runs, search memory, SPLADE search.
+"""Dense runner: end to end vs mteb and the cached re-run (fresh processes), corpus encoding vs a bare encode, search memory.
 
-Everything runs in this process on the same machine, peers interleaved with ours; caches go to a
-temporary folder so a "first run" really encodes.
+Every timing here is a fresh process on both sides, timed from spawn to exit (or, for the encoding
+stage, a timer around the encoding alone on both sides), with brand-new cache folders, so a first
+run really hashes the weights, loads the model and encodes.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.interop import mteb_task
+from benchmarks.measure import ROOT, Samples, Settings, bench_cli, clean_env, ratio_cell, timed_process
 from benchmarks.report import Report
 
-ROOT = Path(__file__).resolve().parent.parent
-DATASET = os.environ.get("BENCH_DENSE_DATASET", "med")  # 1,033 Medline abstracts, 30 queries (override for a quick try)
-REPEAT = 2
+DATASET = "med"  # 1,033 Medline abstracts, 30 queries
 MINILM = ROOT / "models" / "all-minilm-l6-v2.yaml"
-SPLADE = ROOT / "models" / "splade-tiny.yaml"
 
 
-@contextmanager
-def _cache(root: Path):
-    """Point the bench cache at ``root`` for the duration."""
-    old = os.environ.get("BENCH_CACHE")
-    os.environ["BENCH_CACHE"] = str(root)
-    try:
-        yield root
-    finally:
-        if old is None:
-            os.environ.pop("BENCH_CACHE", None)
-        else:
-            os.environ["BENCH_CACHE"] = old
+BARE_ENCODE = textwrap.dedent(
+    """
+    import sys, time
+    from sentence_transformers import SentenceTransformer
+    from bench.datasets import resolve_dataset
 
-
-def _dense(report: Report, work: Path) -> None:
-    """Encoding overhead vs a bare encode, end to end vs mteb, and the cached re-run (one shared set of passes)."""
+    texts = [d.joined() for d in resolve_dataset(sys.argv[1]).iter_corpus()]
+    model = SentenceTransformer(sys.argv[2], device="cpu")
+    model.max_seq_length = int(sys.argv[3])
+    t = time.perf_counter()
+    model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+    print(time.perf_counter() - t)
+    """
+)
+MTEB_RUN = textwrap.dedent(
+    """
+    import json, sys
     import mteb
     from sentence_transformers import SentenceTransformer
-
     from bench.datasets import resolve_dataset
-    from bench.execute import execute_run
+    from bench.interop import mteb_task
+
+    ds = resolve_dataset(sys.argv[1])
+    model = SentenceTransformer(sys.argv[2], device="cpu")
+    model.max_seq_length = int(sys.argv[3])
+    model.model_card_data.model_name = "brewbench-bench/all-MiniLM-L6-v2"  # mteb keys caches by model name
+    result = mteb.evaluate(model, mteb_task(ds), cache=None, show_progress_bar=False, encode_kwargs={"batch_size": 32})
+    scores = result.task_results[0].scores[ds.split][0]
+    print(json.dumps({"nDCG@10": scores["ndcg_at_10"], "R@100": scores["recall_at_100"]}))
+    """
+)
+WEIGHTS_HASH = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
     from bench.specs import load_spec
     from bench.weights import resolve_weights
 
-    spec = load_spec(MINILM)
-    ds = resolve_dataset(DATASET)
-    path = str(resolve_weights(spec.weights).path)
-    texts = [d.joined() for d in ds.iter_corpus()]
-    bare = SentenceTransformer(path, device="cpu")
-    bare.max_seq_length = spec.params["max_length"]
-    bare.encode(texts[:64], batch_size=32)  # warm-up
-    bare_s, encode_s, e2e_s, cached_s, mteb_s = [], [], [], [], []
-    for rep in range(REPEAT):
-        t = time.perf_counter()
-        bare.encode(texts, batch_size=32, normalize_embeddings=True)
-        bare_s.append(time.perf_counter() - t)
-        with _cache(work / f"dense-{rep}"):
-            t = time.perf_counter()
-            first, out1, _ = execute_run(spec, ds, db=None, source=str(MINILM))
-            e2e_s.append(time.perf_counter() - t)
-            encode_s.append(out1.timings.extra["document_encode_s"])
-            t = time.perf_counter()
-            second, out2, _ = execute_run(spec, ds, db=None, source=str(MINILM))
-            cached_s.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        model = SentenceTransformer(path, device="cpu")
-        model.max_seq_length = spec.params["max_length"]
-        model.model_card_data.model_name = "brewbench-bench/all-MiniLM-L6-v2"  # mteb caches by model name
-        result = mteb.evaluate(model, mteb_task(ds), cache=None, show_progress_bar=False, encode_kwargs={"batch_size": 32})
-        mteb_s.append(time.perf_counter() - t)
-    scores = result.task_results[0].scores[ds.split][0]
+    spec = load_spec(Path(sys.argv[1]))
+    t = time.perf_counter()
+    resolve_weights(spec.weights, sys.argv[1])
+    print(time.perf_counter() - t)
+    """
+)
 
-    b, o = statistics.median(bare_s), statistics.median(encode_s)
+
+def _last_float(stdout: str) -> float:
+    return float(stdout.strip().splitlines()[-1])
+
+
+def _ours_twice(name: str, env: dict[str, str]) -> dict[str, Any]:
+    """`bench run --no-record --json` in a fresh process on an empty cache, then again on the cache it filled."""
+    cmd = [*bench_cli(), "run", str(MINILM), "-d", name, "--no-record", "--json"]
+    first_s, out = timed_process(cmd, env)
+    first = json.loads(out)
+    if first["cost"]["corpus_cached"]:
+        raise RuntimeError(f"the first run found its corpus in the cache {env['BENCH_CACHE']}: the cache was not fresh")
+    cached_s, out = timed_process(cmd, env)
+    again = json.loads(out)
+    if not (again["cost"]["corpus_cached"] and again["cost"]["queries_cached"]):
+        raise RuntimeError("the re-run did not find its vectors in the cache")
+    return {"first_s": first_s, "first": first, "cached_s": cached_s, "again": again}
+
+
+def _peers(name: str, path: str, max_len: str, env: dict[str, str]) -> dict[str, Any]:
+    """The mteb script and the bare encode, each in a fresh process."""
+    mteb_s, out = timed_process([sys.executable, "-c", MTEB_RUN, name, path, max_len], env)
+    bare_s = _last_float(timed_process([sys.executable, "-c", BARE_ENCODE, name, path, max_len], env)[1])
+    return {"mteb_s": mteb_s, "mteb": json.loads(out.strip().splitlines()[-1]), "bare_s": bare_s}
+
+
+def processes(report: Report, cfg: Settings) -> None:
+    """Fresh processes on both sides: `bench run` (fresh cache, then again warm) vs a script calling `mteb.evaluate`;
+    our corpus encoding stage vs a bare `SentenceTransformer.encode` in a fresh process."""
+    from bench.datasets import resolve_dataset
+    from bench.specs import load_spec
+    from bench.weights import PACKAGED
+
+    spec = load_spec(MINILM)
+    name = cfg.dataset(DATASET)
+    ds = resolve_dataset(name)
+    n_docs, n_queries = sum(1 for _ in ds.iter_corpus()), len(ds.judged_queries())
+    found = PACKAGED[spec.weights.id].locate()
+    if found is None:
+        raise RuntimeError(f"{PACKAGED[spec.weights.id].distribution} is not installed: the peers need a local copy of {spec.weights.id}")
+    path, max_len = str(found), str(spec.params["max_length"])
+    rounds = cfg.repeat(3)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-dense-procs-") as tmp:
+        work = Path(tmp)
+        for i in range(rounds):
+            env = clean_env(BENCH_HOME=str(work / f"home-{i}"), BENCH_CACHE=str(work / f"cache-{i}"), MTEB_CACHE=str(work / f"mteb-{i}"))
+            row: dict[str, Any] = {}
+            for side in ("ours", "peers") if i % 2 == 0 else ("peers", "ours"):
+                row.update(_ours_twice(name, env) if side == "ours" else _peers(name, path, max_len, env))
+            row["hash_s"] = _last_float(timed_process([sys.executable, "-c", WEIGHTS_HASH, str(MINILM)], env)[1])
+            rows.append(row)
+            print(f"[bench] dense processes, round {i + 1}/{rounds}", flush=True)
+
+    def col(key: str) -> list[Any]:
+        return [r[key] for r in rows]
+
+    first_s, cached_s = col("first_s"), col("cached_s")
+    encode_s = [n_docs / r["first"]["cost"]["encode_docs_per_s"] for r in rows]
+    inside_s = [r["first"]["timings"]["total_s"] for r in rows]
+    mteb_s, bare_s, hash_s = col("mteb_s"), col("bare_s"), col("hash_s")
+    ours_m, cached_m, mteb_m = rows[-1]["first"]["metrics"], rows[-1]["again"]["metrics"], rows[-1]["mteb"]
+    first, cached, theirs = Samples.of(first_s), Samples.of(cached_s), Samples.of(mteb_s)
+    hashing, inside = Samples.of(hash_s), Samples.of(inside_s)
+    per_round = [c / f for c, f in zip(cached_s, first_s, strict=True)]
     report.section(
-        "Dense: corpus encoding, our runner vs bare SentenceTransformer.encode",
-        f"all-MiniLM-L6-v2 on {DATASET} ({len(texts)} documents, title+text, batch 32, max length 256, CPU). Ours = the runner's "
-        "corpus stage (tokenize to order by token count, encode batch by batch, write the memory-mapped cache entry with "
-        "checksums); bare = `model.encode(texts)` on the same texts (sentence-transformers orders by character count). "
-        f"Median of {REPEAT}, interleaved. Target: overhead <= 10%.",
-        ["pipeline", "seconds", "docs/s", "vs bare"],
-        [["bare encode", b, len(texts) / b, "1.00x"], ["brewbench dense runner", o, len(texts) / o, f"{o / b:.2f}x"]],
-        notes=f"Our encoding stage vs bare encode: {100 * (o / b - 1):+.1f}% (runs: ours {', '.join(f'{x:.1f}' for x in encode_s)} s; "
-        f"bare {', '.join(f'{x:.1f}' for x in bare_s)} s). Negative means faster: batching by token count pads less.",
-    )
-    ours, cached, theirs = statistics.median(e2e_s), statistics.median(cached_s), statistics.median(mteb_s)
-    report.section(
-        "Dense: end to end, `bench run` vs `mteb.evaluate`, and the cached re-run",
-        f"all-MiniLM-L6-v2 on {DATASET} ({len(ds.judged_queries())} queries), in-process wall time from spec to metrics, model "
-        "loading included on both sides. Ours: validate the dataset, resolve and hash the weights, load the model, encode, "
-        "exact search, evaluate. mteb: load the model, `mteb.evaluate` with a local `AbsTaskRetrieval`. The cached re-run "
-        f"finds corpus and query vectors in the embedding cache and never loads the model. Median of {REPEAT}, interleaved with the "
-        "bare-encode runs above. "
-        "Targets: faster than mteb; cached re-run <= 5% of the first run.",
-        ["pipeline", "seconds", "nDCG@10", "R@100", "vs ours"],
+        f"Dense on {name.upper()}, whole processes: `bench run` vs `mteb.evaluate`, and the cached re-run",
+        f"all-MiniLM-L6-v2 on {name} ({n_docs:,} documents, {n_queries} queries, batch 32, max length {max_len}, CPU). "
+        f"Every cell is a fresh process timed from spawn to exit, median (min–max) of {rounds} rounds; the order of the "
+        "two sides alternates round by round. Ours: `bench run models/all-minilm-l6-v2.yaml --no-record --json` with a "
+        "brand-new `BENCH_CACHE`: interpreter start and imports, dataset validation and hashing, resolving and sha256-hashing "
+        "the weight files, loading the model, encoding corpus and queries into the embedding cache, exact search, evaluation. "
+        "mteb: a fresh Python running a script that loads the same weights folder with `SentenceTransformer` and calls "
+        f"`mteb.evaluate` (mteb {_version('mteb')}, results cache off) on the local `AbsTaskRetrieval` of `bench/interop.py` "
+        "(it reads the dataset through brewbench's reader); it hashes nothing. Re-run: `bench run` again, a new process "
+        "with the cache the first run filled: it still hashes the dataset and the weights and evaluates, but loads no model.",
+        ["pipeline (fresh process)", "seconds", "nDCG@10", "R@100", "ratio"],
         [
-            ["mteb.evaluate", theirs, scores["ndcg_at_10"], scores["recall_at_100"], f"{theirs / ours:.2f}x"],
-            ["brewbench, first run", ours, first.metrics["nDCG@10"], first.metrics["R@100"], "1.00x"],
-            ["brewbench, cached re-run", cached, second.metrics["nDCG@10"], second.metrics["R@100"], f"{cached / ours:.3f}x"],
+            ["script calling mteb.evaluate", theirs.cell(1), f"{mteb_m['nDCG@10']:.4f}", f"{mteb_m['R@100']:.4f}", "1.00x"],
+            [
+                "`bench run`, first run (fresh cache)",
+                first.cell(1),
+                f"{ours_m['nDCG@10']:.4f}",
+                f"{ours_m['R@100']:.4f}",
+                f"{ratio_cell(first, theirs)} of mteb",
+            ],
+            [
+                "`bench run`, re-run (warm cache)",
+                cached.cell(2),
+                f"{cached_m['nDCG@10']:.4f}",
+                f"{cached_m['R@100']:.4f}",
+                f"{cached.median / first.median:.3f}x of the first run",
+            ],
         ],
-        notes=f"Cached re-run = {100 * cached / ours:.1f}% of the first run (corpus cached: {out2.cost['corpus_cached']}, "
-        f"queries cached: {out2.cost['queries_cached']}). Runs: ours {', '.join(f'{x:.1f}' for x in e2e_s)} s; "
-        f"mteb {', '.join(f'{x:.1f}' for x in mteb_s)} s; cached {', '.join(f'{x:.2f}' for x in cached_s)} s.",
+        notes=f"The cached re-run takes {100 * cached.median / first.median:.1f}% of the first run (per round "
+        f"{100 * min(per_round):.1f}–{100 * max(per_round):.1f}%). Inside the first run, `bench run` reports "
+        f"{inside.cell(1)} s from dataset validation to the metrics (the rest is interpreter start, imports and printing). "
+        f"Hashing the weight files alone, in a fresh process: {hashing.cell(2)} s (inside both of our rows; every new "
+        "process hashes them again).",
     )
+    bare, enc = Samples.of(bare_s), Samples.of(encode_s)
+    report.section(
+        f"Dense on {name.upper()}: corpus encoding, our runner vs a bare `SentenceTransformer.encode`",
+        f"The same {n_docs:,} documents (title + text), batch 32, max length {max_len}, CPU, a freshly loaded model on both "
+        f"sides (loading outside the timer), median (min–max) of {rounds}. Ours = the runner's corpus stage inside the "
+        "first `bench run` above (its own timer: tokenize to order texts by token count, encode batch by batch, write the "
+        "memory-mapped cache entry with checksums). Bare = a fresh process that loads the model and times only "
+        "`model.encode(texts, batch_size=32, normalize_embeddings=True)` (sentence-transformers orders by character count). "
+        "Target: overhead <= 10%.",
+        ["pipeline", "seconds", "docs/s", "ours / bare"],
+        [
+            ["bare `model.encode`", bare.cell(1), f"{n_docs / bare.median:.1f}", "1.00x"],
+            ["brewbench runner, corpus stage", enc.cell(1), f"{n_docs / enc.median:.1f}", ratio_cell(enc, bare)],
+        ],
+        notes=f"Our encoding stage vs bare encode: {100 * (enc.median / bare.median - 1):+.1f}% (negative means faster: "
+        "batching by token count pads less).",
+    )
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import version
+
+    return version(dist)
 
 
 _MEMORY_PROBE = textwrap.dedent(
@@ -139,10 +218,12 @@ _MEMORY_PROBE = textwrap.dedent(
 )
 
 
-def _memory(report: Report) -> None:
-    n_docs, dim, k = 30000, 128, 100
+def memory(report: Report, cfg: Settings) -> None:
+    """Peak working memory of the exact dense search, each size in a fresh process (memory is deterministic: one sample)."""
+    n_docs, dim, k = (3000, 64, 100) if cfg.quick else (30000, 128, 100)
+    sizes = (100, 1000) if cfg.quick else (1000, 10000)
     rows = []
-    for n_queries in (1000, 10000):
+    for n_queries in sizes:
         proc = subprocess.run(
             [sys.executable, "-c", _MEMORY_PROBE, str(n_queries), str(n_docs), str(dim), str(k)],
             cwd=ROOT,
@@ -156,115 +237,9 @@ def _memory(report: Report) -> None:
     report.section(
         "Dense: exact search memory as the query count grows 10x",
         f"`bench.runners.search.dense_topk` (query chunks of 256 x corpus chunks of 16,384, running top-{k}) on random "
-        f"{dim}-d vectors, each size in a fresh process. Peak = tracemalloc peak during the search (numpy buffers included); "
+        f"{dim}-d vectors (fixed seed), each size once in a fresh process (no timing here; memory repeats exactly). Peak = tracemalloc peak during the search (numpy buffers included); "
         "RSS growth = rise of the process's peak RSS (VmHWM) during the search. The last column is the score matrix a one-shot search would hold.",
         ["queries", "documents", "peak working MB", "RSS growth MB", "full score matrix MB"],
         rows,
         notes=f"Peak working memory grows {rows[1][2] / rows[0][2]:.2f}x for 10x the queries (the full matrix would grow 10x).",
     )
-
-
-def _splade(report: Report, work: Path) -> None:
-    from bench.datasets import resolve_dataset
-    from bench.evaluation.evaluate import evaluate
-    from bench.runners.base import Progress, make_runner
-    from bench.runners.splade import csr_of
-    from bench.specs import load_spec
-    from bench.types import Run
-
-    spec = load_spec(SPLADE)
-    ds = resolve_dataset(DATASET)
-    queries = ds.judged_queries()
-    with _cache(work / "splade"):
-        runner = make_runner(spec, str(SPLADE))
-        runner.retrieve(ds, queries, Progress())  # encodes corpus and queries into the cache
-        cached_runner = make_runner(spec, str(SPLADE))
-        cached = cached_runner.retrieve(ds, queries, Progress())  # vectors cached: what is left is the search
-        exact_metrics = evaluate(cached.run, ds.qrels(), ["nDCG@10", "R@100"]).aggregate
-        entries = [runner.cache.load(p.name) for p in runner.cache.root.iterdir() if not p.name.startswith(".")]
-        corpus = next(e for e in entries if e and e.meta["role"] == "document" and "vocab_size" in e.meta)
-        qvecs = next(e for e in entries if e and e.meta["role"] == "query" and "vocab_size" in e.meta)
-        vocab = runner.model.tokenizer.convert_ids_to_tokens(list(range(int(corpus.meta["vocab_size"]))))
-        impact = _lucene_impact(work / "impact", csr_of(corpus), corpus.ids, csr_of(qvecs), qvecs.ids, vocab)
-    impact_run = Run.from_scores(impact["scores"], depth=1000)
-    impact_metrics = evaluate(impact_run, ds.qrels(), ["nDCG@10", "R@100"]).aggregate
-    csr_bytes = cached.cost["index_bytes"]
-    report.section(
-        "SPLADE: exact sparse product vs Lucene impact index",
-        f"SPLADE-tiny on {DATASET} ({len(corpus.ids)} documents, {len(queries)} queries; corpus encoding took "
-        f"{runner._seconds['document_encode_s']:.1f} s, {len(corpus.ids) / runner._seconds['document_encode_s']:.0f} docs/s). "
-        "Same vectors both ways. Exact = scipy CSR dot product (what the runner does). Impact = weights x100 rounded to integers, "
-        "Anserini `JsonVectorCollection -impact -pretokenized`, Pyserini `LuceneImpactSearcher`, 2 threads.",
-        ["retrieval", "index build s", "search s", "index MB", "nDCG@10", "R@100"],
-        [
-            [
-                "exact sparse product",
-                0.0,
-                cached.timings.search_s,
-                csr_bytes / 2**20,
-                f"{exact_metrics['nDCG@10']:.4f}",
-                f"{exact_metrics['R@100']:.4f}",
-            ],
-            [
-                "Lucene impact (quantised)",
-                impact["index_s"],
-                impact["search_s"],
-                impact["bytes"] / 2**20,
-                f"{impact_metrics['nDCG@10']:.4f}",
-                f"{impact_metrics['R@100']:.4f}",
-            ],
-        ],
-        notes="The runner uses the exact product: no index to build, no quantisation drift, and at these corpus sizes it is "
-        f"{'faster' if cached.timings.search_s < impact['search_s'] + impact['index_s'] else 'slower'} than building and searching "
-        "an impact index. An impact index pays off for corpora too large for an in-memory CSR matrix.",
-    )
-
-
-def _lucene_impact(work: Path, corpus, doc_ids: list[str], queries, query_ids: list[str], vocab: list[str]) -> dict[str, Any]:
-    """Index quantised SPLADE vectors with Anserini and search them with LuceneImpactSearcher."""
-    from bench.runners.java import autoclass
-    from bench.runners.lucene_index import index_size
-
-    def terms(row) -> dict[str, int]:
-        out = {}
-        for j, w in zip(row.indices.tolist(), row.data.tolist(), strict=True):
-            q = round(w * 100)
-            if q > 0:
-                out[vocab[j]] = q
-        return out
-
-    source = work / "input"
-    source.mkdir(parents=True)
-    with (source / "docs.jsonl").open("w", encoding="utf-8") as f:
-        for i, did in enumerate(doc_ids):
-            f.write(json.dumps({"id": did, "contents": "", "vector": terms(corpus[i])}) + "\n")
-    t = time.perf_counter()
-    args = ["-collection", "JsonVectorCollection", "-generator", "DefaultLuceneDocumentGenerator", "-impact", "-pretokenized"]
-    autoclass("io.anserini.index.IndexCollection").main(
-        ["-input", str(source), "-index", str(work / "index"), "-threads", "2", "-quiet", *args]
-    )
-    index_s = time.perf_counter() - t
-    from pyserini.search.lucene import LuceneImpactSearcher
-
-    encoded = {qid: terms(queries[i]) for i, qid in enumerate(query_ids)}
-
-    class Precomputed:
-        """A Pyserini query encoder returning the already encoded query; the "query text" handed to it is the query id."""
-
-        def encode(self, text: str) -> dict[str, int]:
-            return encoded[text]
-
-    searcher = LuceneImpactSearcher(str(work / "index"), Precomputed(), min_idf=-1)
-    t = time.perf_counter()
-    hits = searcher.batch_search(list(query_ids), list(query_ids), k=1000, threads=2)
-    search_s = time.perf_counter() - t
-    scores = {qid: {h.docid: float(h.score) for h in hits.get(qid, [])} for qid in query_ids}
-    return {"scores": scores, "index_s": index_s, "search_s": search_s, "bytes": index_size(work / "index")}
-
-
-def run(report: Report) -> None:
-    with tempfile.TemporaryDirectory(prefix="brewbench-dense-") as tmp:
-        work = Path(tmp)
-        _dense(report, work)
-        _memory(report)
-        _splade(report, work)

@@ -27,7 +27,8 @@ def generate(path: Path, models: int = 50, datasets: int = 20, queries: int = 30
         con.execute("BEGIN TRANSACTION")
         con.execute(
             """
-            INSERT INTO datasets
+            INSERT INTO datasets (dataset_hash, name, split, corpus_hash, documents, queries, judged_queries, qrels,
+                                  drop_identical_ids, source, first_seen)
             SELECT sha256('synthetic-' || i), printf('synthetic-%02d', i), 'test', sha256('corpus-' || i),
                    10000 + 500 * i, ?, ?, 3 * ?, false, '/nonexistent/synthetic-' || i, now()::TIMESTAMP
             FROM range(?) t(i)
@@ -37,20 +38,31 @@ def generate(path: Path, models: int = 50, datasets: int = 20, queries: int = 30
         families = list(FAMILIES)
         con.execute(
             """
-            INSERT INTO models
-            SELECT printf('model-%02d', i), (?)[1 + i % 5], CASE WHEN i % 7 = 6 THEN NULL ELSE 'synthetic' END,
-                   CASE WHEN i % 7 = 6 THEN 'self-reported' ELSE 'reference' END,
+            INSERT INTO models (name, owner, owner_key, claimed_at)
+            SELECT printf('model-%02d', i), CASE WHEN i % 7 = 6 THEN 'submission' ELSE 'reference' END,
+                   CASE WHEN i % 7 = 6 THEN printf('submission-%02d', i) END, now()::TIMESTAMP
+            FROM range(?) t(i)
+            """,
+            [models],
+        )
+        con.execute(
+            """
+            INSERT INTO model_versions (name, spec_hash, family, kind, hf_id, revision, parameters, dimension,
+                                        training_datasets, metadata, spec, first_seen)
+            SELECT printf('model-%02d', i), sha256('spec-' || i), (?)[1 + i % 5], CASE WHEN i % 7 = 6 THEN NULL ELSE 'synthetic' END,
                    'org/model-' || i, 'rev' || i, CASE WHEN i % 5 = 0 THEN 0 ELSE (i * 7919 % 1000) * 1000000 END,
                    CASE WHEN i % 5 = 0 THEN NULL ELSE 384 END,
                    CASE WHEN i % 4 = 0 THEN [printf('synthetic-%02d', i % ?)] ELSE [] END,
-                   '{"description": "synthetic"}', now()::TIMESTAMP
+                   '{"description": "synthetic"}', '{"name": "synthetic"}', now()::TIMESTAMP
             FROM range(?) t(i)
             """,
             [families, datasets, models],
         )
         con.execute(
             """
-            INSERT INTO runs
+            INSERT INTO runs (run_id, model_name, dataset_hash, provenance, status, spec, spec_hash, weights_hash, environment,
+                              environment_hash, code_version, started_at, finished_at, wall_s, index_s, encode_s, search_s,
+                              eval_s, cost, judged_queries, evaluated_queries)
             SELECT printf('run-%02d-%02d', m.i, d.i), printf('model-%02d', m.i), sha256('synthetic-' || d.i),
                    CASE WHEN m.i % 7 = 6 THEN 'self-reported' WHEN (m.i + d.i) % 9 = 0 THEN 'reproduced' ELSE 'reference' END,
                    'complete', '{"name": "synthetic"}', sha256('spec-' || m.i), sha256('weights-' || m.i), ?, ?, ?,
@@ -63,17 +75,19 @@ def generate(path: Path, models: int = 50, datasets: int = 20, queries: int = 30
         )
         con.execute(
             """
-            INSERT INTO query_metrics
+            INSERT INTO query_metrics (run_id, qid, metric, value)
             SELECT r.run_id, CAST(q.i + 1 AS VARCHAR), m.metric,
                    least(1.0, (hash(r.run_id, q.i, m.metric) % 1000) / 1000.0 * (0.6 + (hash(r.model_name) % 40) / 100.0))
             FROM runs r, range(?) q(i), (SELECT unnest(?) AS metric) m
             """,
             [queries, metrics],
         )
-        con.execute("INSERT INTO metrics SELECT run_id, metric, avg(value) FROM query_metrics GROUP BY run_id, metric")
+        con.execute(
+            "INSERT INTO metrics (run_id, metric, value) SELECT run_id, metric, avg(value) FROM query_metrics GROUP BY run_id, metric"
+        )
         con.execute(
             """
-            INSERT INTO rankings
+            INSERT INTO rankings (run_id, qid, rank, docid, score)
             SELECT r.run_id, CAST(q.i + 1 AS VARCHAR), k.i + 1, CAST(hash(r.dataset_hash, q.i, k.i) % 10000 AS VARCHAR), 100.0 - k.i
             FROM runs r, range(?) q(i), range(?) k(i)
             """,
@@ -81,5 +95,5 @@ def generate(path: Path, models: int = 50, datasets: int = 20, queries: int = 30
         )
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
-        tables = ("datasets", "models", "runs", "metrics", "query_metrics", "rankings")
+        tables = ("datasets", "models", "model_versions", "runs", "metrics", "query_metrics", "rankings")
         return {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}  # type: ignore[index]
