@@ -191,3 +191,23 @@ def test_registry_yaml_is_strict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(DatasetError) as e:
         _rows(Path("reg.yaml"))
     assert str(e.value).startswith(expected) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (("hits: 1000", "hits: true"), ":9: params.hits: Input should be a valid integer"),
+        (("hits: 1000", "hits: 1000.0"), ":9: params.hits: Input should be a valid integer"),
+        (("hits: 1000", "hits: '1000'"), ":9: params.hits: Input should be a valid integer"),
+        (("k1: 0.9", "k1: '0.9'"), ":7: params.k1: Input should be a valid number"),
+        (("k1: 0.9", "k1: false"), ":7: params.k1: Input should be a valid number"),
+    ],
+)
+def test_runner_params_are_strict(tmp_path: Path, edit: tuple[str, str], expected: str) -> None:
+    from bench.runners.base import make_runner
+
+    path = tmp_path / "x.yaml"
+    path.write_text(SPEC.replace(*edit, 1))
+    with pytest.raises(SpecError) as e:
+        make_runner(load_spec(path), str(path))
+    assert str(e.value).startswith(f"{path}{expected}") and "\n" not in str(e.value)

@@ -26,9 +26,9 @@ T = TypeVar("T")
 
 
 class Params(BaseModel):
-    """Base of each runner's ``params`` schema (frozen, unknown keys refused)."""
+    """Base of each runner's ``params`` schema (frozen, unknown keys refused, strict types: ``hits: true`` or ``k1: "0.9"`` is refused)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 class Progress:
