@@ -82,6 +82,7 @@ class ModelSpec(_Frozen):
     description: str = ""
     weights: WeightsRef | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    training: dict[str, Any] | None = None  # a training recipe (soft-label family), validated by bench.training.recipe like params
     parameters: int | None = Field(default=None, ge=0, le=MAX_PARAMETERS)  # parameter count
     dimension: int | None = Field(default=None, gt=0, le=MAX_DIMENSION)
     training_datasets: tuple[StrictStr, ...] = Field(default=(), strict=False)  # a YAML list is accepted; its items stay strict
@@ -103,7 +104,8 @@ class ModelSpec(_Frozen):
     @property
     def spec_hash(self) -> str:
         """Identity of what is run: everything except description, expectations and tolerances."""
-        return json_sha256(self.model_dump(mode="json", exclude={"description", "expected", "tolerance", "links"}))
+        dropped = {"description", "expected", "tolerance", "links"} | ({"training"} if self.training is None else set())
+        return json_sha256(self.model_dump(mode="json", exclude=dropped))  # a spec without a recipe hashes as before it existed
 
     def tolerance_for(self, metric: str) -> float:
         return self.tolerance.get(metric, self.tolerance.get("default", 0.0))
