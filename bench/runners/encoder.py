@@ -26,7 +26,7 @@ from bench.runners.embedding_cache import CachedEmbeddings, EmbeddingCache, Entr
 from bench.runners.search import TopK
 from bench.specs import ModelSpec, spec_error
 from bench.types import Query, Run, Timings
-from bench.weights import ResolvedWeights, resolve_weights
+from bench.weights import ResolvedWeights, resolve_spec_weights
 
 CHUNK_BATCHES = 64
 """Batches per progress step and per write to the cache: ``batch_size x CHUNK_BATCHES`` texts."""
@@ -170,7 +170,7 @@ class EncoderRunner(Runner):
         self._seconds = {}
         t0 = time.perf_counter()
         with progress.stage(f"resolving weights {self.spec.weights.id}"):
-            self._weights = resolve_weights(self.spec.weights, self.source)
+            self._weights = resolve_spec_weights(self.spec, self.source)
         self._seconds["weights_s"] = time.perf_counter() - t0
         w = self._weights
 

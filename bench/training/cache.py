@@ -1,0 +1,49 @@
+"""Training-stage caches: the embedding cache's code (atomic publish, checksums, damaged = miss), one root per stage.
+
+Each stage's entry lives under ``<bench cache>/training/<stage>/<key>/``; the key is a hash of the
+stage's inputs (the previous stage's key, the part of the recipe it reads, the content hashes of the
+collections and of the specs and weights it runs), so a changed recipe re-runs exactly the stages
+whose inputs changed. A trained model is stored as a folder inside its entry: the entry's meta keeps
+the folder's fingerprint, and a folder that no longer matches it is a miss like any damaged array.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.errors import RunnerUnavailable
+from bench.paths import cache_dir
+from bench.runners.embedding_cache import CachedEmbeddings, EmbeddingCache, cache_key
+
+STAGES = ("mine", "teachers", "filter", "train")
+STAGE_VERSION = 1
+"""Bumped when a stage's algorithm changes, so old entries stop matching."""
+MODEL_FOLDER = "model"
+
+
+def stage_cache(stage: str, root: Path | None = None) -> EmbeddingCache:
+    """The cache of one stage (``root`` defaults to ``<bench cache>/training``)."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown training stage {stage!r}; one of {', '.join(STAGES)}")
+    return EmbeddingCache((root or cache_dir() / "training") / stage)
+
+
+def stage_key(stage: str, parts: dict[str, Any]) -> str:
+    """Key of a stage entry: its inputs plus the stage version and the library versions (see :func:`cache_key`)."""
+    return cache_key({"training_stage": stage, "stage_version": STAGE_VERSION, **parts})
+
+
+def model_folder(entry: CachedEmbeddings) -> Path | None:
+    """The trained model folder of a ``train`` entry, or None when it is missing or no longer matches its fingerprint."""
+    from bench.weights import fingerprint
+
+    folder = entry.path / MODEL_FOLDER
+    expected = entry.meta.get("model_files_sha256")
+    if not folder.is_dir() or not expected:
+        return None
+    try:
+        _, every, _ = fingerprint(folder)
+    except (OSError, ValueError, RunnerUnavailable):  # RunnerUnavailable: no weight files left in the folder
+        return None
+    return folder if every == expected else None
