@@ -21,42 +21,57 @@ import pytest
 
 from bench import __version__
 from bench.cli import EXIT_INTERNAL
-from bench.cli.common import PlainConsole, app, table, visible
+from bench.cli.common import PlainConsole, app, build_command, table, visible
 from tests.clihelp import bench
 from tests.conftest import ROOT
 
 FLAT = ROOT / "models" / "bm25-flat.yaml"
 
-# Every command and subcommand, as typed after `bench`.
-COMMANDS = [
-    "run",
-    "eval",
-    "results",
-    "reproduce",
-    "demo",
-    "leaderboard",
-    "datasets list",
-    "datasets fetch",
-    "datasets validate",
-    "submit validate",
-    "submit ingest",
-    "submit process-inbox",
-    "submit approve",
-    "submit list",
-    "db migrate",
-]
-GROUPS = ["", "datasets", "submit", "db"]
 
-# (command + arguments, what click reports missing): every command that has a required argument or option.
+def _command_paths() -> tuple[list[str], list[str]]:
+    """Every command and every command group, as typed after `bench` (the root group is "")."""
+    commands, groups = [], []
+
+    def walk(command: object, path: list[str]) -> None:
+        subs = getattr(command, "commands", None)
+        if subs is None:
+            commands.append(" ".join(path))
+            return
+        groups.append(" ".join(path))
+        for name, sub in subs.items():
+            walk(sub, [*path, name])
+
+    walk(build_command(), [])
+    return commands, groups
+
+
+COMMANDS, GROUPS = _command_paths()
+
+
+def _missing_messages() -> dict[str, list[str]]:
+    """For every command with required parameters: the messages naming each of them, as `bench CMD` alone would."""
+    found: dict[str, list[str]] = {}
+
+    def walk(command: object, path: list[str]) -> None:
+        subs = getattr(command, "commands", None)
+        if subs is not None:
+            for name, sub in subs.items():
+                walk(sub, [*path, name])
+            return
+        required = [p for p in getattr(command, "params", []) if p.required]
+        if required:
+            found[" ".join(path)] = [f"Missing {p.param_type_name} {p.get_error_hint()}." for p in required]
+
+    walk(build_command(), [])
+    return found
+
+
+BARE = _missing_messages()
+# Required options reported once the required argument before them is there (exact wording checked).
 MISSING = [
-    ("run", "Missing argument 'spec'."),
     ("run models/bm25-flat.yaml", "Missing option '--dataset' / '-d'."),
-    ("eval", "Missing argument 'run_file'."),
     ("eval my.run", "Missing option '--dataset' / '-d'."),
     ("datasets fetch", "Missing argument 'name'."),
-    ("datasets validate", "Missing argument 'dataset'."),
-    ("submit validate", "Missing argument 'folders'."),
-    ("submit ingest", "Missing argument 'folder'."),
     ("submit approve", "Missing argument 'submission_id'."),
 ]
 
@@ -96,11 +111,20 @@ def procs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...], Pro
     for g in GROUPS:
         jobs += [_cmd(g), [*_cmd(g), "-h"]]
     jobs.append(["--frobnicate"])
-    jobs += [_cmd(args) for args, _ in MISSING]
+    jobs += [_cmd(args) for args, _ in MISSING if tuple(_cmd(args)) not in {tuple(_cmd(c)) for c in BARE}]
+    jobs += [_cmd(c) for c in BARE]
     jobs += [["--version"], ["--help"], ["results", "--json", "true"], ["run", "--json=true", str(FLAT), "-d", "adi"]]
     with ThreadPoolExecutor(max_workers=4) as pool:
         done = list(pool.map(lambda a: _spawn(a, cwd), jobs))
     return {tuple(a): p for a, p in zip(jobs, done, strict=True)}
+
+
+def test_every_command_is_covered() -> None:
+    expected = {"run", "eval", "results", "reproduce", "demo", "leaderboard", "db migrate"}
+    expected |= {f"datasets {c}" for c in ("list", "fetch", "validate")}
+    expected |= {f"submit {c}" for c in ("validate", "ingest", "process-inbox", "approve", "list")}
+    assert expected <= set(COMMANDS)
+    assert {"", "datasets", "submit", "db"} <= set(GROUPS)
 
 
 def _no_traceback(p: Proc) -> None:
@@ -117,6 +141,20 @@ def _usage_error(p: Proc, command: str, problem: str) -> None:
 @pytest.mark.parametrize("command", [*COMMANDS, ""])
 def test_an_unknown_option_is_a_one_line_usage_error(procs: dict[tuple[str, ...], Proc], command: str) -> None:
     _usage_error(procs[(*_cmd(command), "--frobnicate")], command, "No such option: --frobnicate")
+
+
+@pytest.mark.parametrize("command", sorted(BARE))
+def test_a_command_without_its_required_arguments_names_one(procs: dict[tuple[str, ...], Proc], command: str) -> None:
+    p = procs[tuple(_cmd(command))]
+    _no_traceback(p)
+    assert p.code == 2 and len(p.err_lines) == 2, p.err
+    assert p.err_lines[0].removeprefix("error: ") in BARE[command], p.err
+    assert p.err_lines[1] == f"Try 'bench {command} -h' for help."
+
+
+def test_the_commands_with_required_parameters_are_found() -> None:
+    assert {"run", "eval", "datasets fetch", "datasets validate", "submit validate", "submit ingest", "submit approve"} <= set(BARE)
+    assert "Missing argument 'spec'." in BARE["run"] and "Missing option '--dataset' / '-d'." in BARE["run"]
 
 
 @pytest.mark.parametrize(("args", "problem"), MISSING)
@@ -164,21 +202,21 @@ def test_bench_debug_must_be_a_boolean(tmp_path: Path) -> None:
 
 
 def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path: Path) -> None:
-    """A real failure inside the index builder (its cache is a file, not a folder) is an internal error, exit 70."""
-    not_a_folder = tmp_path / "cache"
-    not_a_folder.write_text("")
+    """A real failure inside the index builder (a damaged cache: a file where its index folder goes) is an internal error."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "indexes").write_text("")
     run = ["run", str(FLAT), "--dataset", "adi", "--no-record"]
-    env = {"BENCH_CACHE": str(not_a_folder)}
+    env = {"BENCH_CACHE": str(cache)}
     plain = _spawn(run, tmp_path, env)
     assert plain.code == EXIT_INTERNAL and "Traceback" not in plain.err, plain.err
-    assert plain.err_lines == [
-        f"error: NotADirectoryError: [Errno 20] Not a directory: '{not_a_folder / 'indexes'}' "
-        "(internal error; rerun with --debug or BENCH_DEBUG=1 for the traceback)"
-    ]
+    (line,) = plain.err_lines
+    assert line.startswith(f"error: FileExistsError: [Errno 17] File exists: '{cache / 'indexes'}'"), line
+    assert line.endswith(" (internal error; rerun with --debug or BENCH_DEBUG=1 for the traceback)"), line
     for debug in (_spawn(["--debug", *run], tmp_path, env), _spawn(run, tmp_path, env | {"BENCH_DEBUG": "1"})):
         assert debug.code == EXIT_INTERNAL
         assert debug.err.startswith("Traceback (most recent call last):"), debug.err
-        assert "os.mkdir" in debug.err and debug.err_lines[-1].startswith("error: NotADirectoryError: ")
+        assert "mkdir" in debug.err and debug.err_lines[-1].startswith("error: FileExistsError: ")
 
 
 @pytest.fixture

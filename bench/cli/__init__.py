@@ -21,6 +21,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 from bench.cli import datasets, reproduce, runs, serve, submit  # noqa: F401  (registers the commands)
 from bench.cli.common import HELP_OPTIONS, app, build_command, err, one_line
 from bench.errors import BenchError
+from bench.settings import SettingsError
 
 __all__ = ["EXIT_ABORTED", "EXIT_INTERNAL", "EXIT_USAGE", "app", "debug_from_env", "entry", "main"]
 
@@ -35,12 +36,12 @@ def debug_from_env() -> bool:
     """Whether ``BENCH_DEBUG`` asks for tracebacks of internal errors.
 
     Raises:
-        ValueError: the variable holds anything but 1, true, 0, false (any case) or nothing.
+        SettingsError: the variable holds anything but 1, true, 0, false (any case) or nothing.
     """
     raw = os.environ.get("BENCH_DEBUG", "")
     value = _DEBUG_VALUES.get(raw.strip().lower())
     if value is None:
-        raise ValueError(
+        raise SettingsError(
             f"BENCH_DEBUG={raw!r} is not valid: set it to 1 or true (print tracebacks of internal errors), or 0, false or nothing"
         )
     return value
@@ -61,9 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         debug = debug_from_env()
-    except ValueError as e:
+    except BenchError as e:
         _say(f"error: {e}")
-        return EXIT_USAGE
+        return e.exit_code
     args = list(sys.argv[1:] if argv is None else argv)
     ctx: typer.Context | None = None
     try:
