@@ -229,9 +229,13 @@ def failing_commands() -> Iterator[None]:
     def interrupted() -> None:
         raise KeyboardInterrupt
 
+    def bare() -> None:
+        raise OSError
+
     before = list(app.registered_commands)
     app.command("boom")(boom)
     app.command("interrupted")(interrupted)
+    app.command("bare")(bare)
     try:
         yield
     finally:
@@ -254,6 +258,8 @@ def test_internal_errors_and_interrupts_in_process(capsys: pytest.CaptureFixture
     assert "Traceback" not in bench(capsys, "boom").err
     r = bench(capsys, "interrupted")
     assert (r.code, r.err) == (130, "aborted\n")
+    r = bench(capsys, "bare")
+    assert (r.code, r.err) == (EXIT_INTERNAL, "error: OSError (internal error; rerun with --debug or BENCH_DEBUG=1 for the traceback)\n")
 
 
 def test_visible_escapes_control_characters_and_keeps_text() -> None:

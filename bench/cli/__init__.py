@@ -14,6 +14,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any
 
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # typer 0.29 vendors click: not click's classes
@@ -67,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     args = list(sys.argv[1:] if argv is None else argv)
     ctx: typer.Context | None = None
+    command: Any = None
     try:
         command = build_command()
         with command.make_context("bench", args) as ctx:
@@ -83,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NoArgsIsHelpError:  # a bare `bench` or command group: typer has printed its help
         return EXIT_USAGE
     except UsageError as e:
-        where = e.ctx.command_path if e.ctx is not None else _command_path(args)
+        where = e.ctx.command_path if e.ctx is not None else _command_path(command, args)
         _say(f"error: {e.format_message()}")
         _say(f"Try '{where} {HELP_OPTIONS[0]}' for help.")
         return e.exit_code
@@ -98,13 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc(file=sys.stderr)
         hint = "see the traceback above" if debug else "rerun with --debug or BENCH_DEBUG=1 for the traceback"
-        _say(f"error: {type(e).__name__}: {e} (internal error; {hint})")
+        what = f"{type(e).__name__}: {e}" if str(e).strip() else type(e).__name__
+        _say(f"error: {what} (internal error; {hint})")
         return EXIT_INTERNAL
 
 
-def _command_path(args: list[str]) -> str:
+def _command_path(command: Any, args: list[str]) -> str:
     """``bench`` and the (sub)command names at the start of ``args``, for errors the parser raised without a context."""
-    path, command = ["bench"], build_command()
+    path = ["bench"]
     for word in args:
         if word.startswith("-"):
             continue  # the root's own flags (--debug) may come first; options of a command are not looked into
