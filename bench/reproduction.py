@@ -1,7 +1,7 @@
 """Re-run specs and compare with their expected scores (``bench reproduce``); record each check.
 
 Targets come from a spec (its ``expected:`` entries, or the datasets asked for), from every spec in
-``models/`` (``--all``; ``--quick`` keeps :data:`~bench.evaluation.verdicts.QUICK_DATASETS`), or from a
+``models/`` (``--all``; ``--quick`` keeps what :func:`~bench.evaluation.verdicts.quick_keeps` says), or from a
 submission with a spec (the expected scores are those of its own run files). Nothing here is
 specific to a model or a runner kind.
 
@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.datasets.beir import Dataset
-from bench.errors import BenchError, SubmissionError
+from bench.errors import BenchError, DatasetError, SubmissionError
 from bench.evaluation.evaluate import EvalResult, evaluate
 from bench.evaluation.measures import DEFAULT_MEASURES
-from bench.evaluation.verdicts import QUICK_DATASETS, MetricCheck, Verdict, compare, overall
+from bench.evaluation.verdicts import EVERY_DATASET_FAMILIES, QUICK_DATASETS, MetricCheck, Verdict, compare, overall, quick_keeps
 from bench.runners.base import Progress, RunOutput
 from bench.specs import ModelSpec, load_spec
 from bench.submissions.validate import RunFile, ValidSubmission, validate_submission
@@ -84,17 +84,31 @@ class Reproduction:
 
 # -- planning ---------------------------------------------------------------------------------------
 def spec_targets(spec_path: Path, datasets: Iterable[str] = (), quick: bool = False) -> list[Target]:
-    """Targets of one spec: the datasets asked for, else every ``expected:`` entry (the quick ones with ``quick``)."""
+    """Targets of one spec: the datasets asked for, else every ``expected:`` entry (those ``quick_keeps`` with ``quick``).
+
+    Raises:
+        DatasetError: a dataset asked for, or named by an ``expected:`` entry, cannot be found (before anything runs:
+            a typo is not a drift).
+    """
+    from bench.datasets.registry import resolve_dataset
+
     spec = load_spec(spec_path)
     source = str(spec_path)
     asked = list(datasets)
     if asked:
+        for name in asked:
+            resolve_dataset(name)
         return [Target(spec, source, name) for name in asked]
-    entries = [e for e in spec.expected if not quick or e.dataset in QUICK_DATASETS]
+    entries = [e for e in spec.expected if not quick or quick_keeps(spec.family, e.dataset)]
     if not entries:
-        which = f" on the quick datasets ({', '.join(QUICK_DATASETS)})" if quick else ""
+        which = f" on the quick datasets ({', '.join(QUICK_DATASETS)})" if quick and spec.family not in EVERY_DATASET_FAMILIES else ""
         fix = f"add `expected:` entries (`bench reproduce {spec_path} --dataset NAME --print-expected` prints them)"
         return [Target(spec, source, "—", problem=f"{spec_path}: no expected scores{which}; {fix}")]
+    for e in entries:
+        try:
+            resolve_dataset(e.dataset, e.split)
+        except DatasetError as err:
+            raise DatasetError(f"{spec_path}: expected scores for {e.dataset}: {err}") from err
     return [Target(spec, source, e.dataset, e.split, e.hash, e.metrics) for e in entries]
 
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from bench.datasets import resolve_dataset
-from bench.errors import ReproductionFailed
-from bench.evaluation.verdicts import QUICK_DATASETS
+from bench.errors import DatasetError, ReproductionFailed
+from bench.evaluation.verdicts import EVERY_DATASET_FAMILIES, EXACT, QUICK_DATASETS
 from bench.reproduction import spec_targets
 from bench.specs import load_spec
 from bench.store.db import open_read_only
@@ -62,10 +62,35 @@ def test_spec_expectations_match_the_local_collections(spec_path: Path) -> None:
 
 
 @pytest.mark.parametrize("spec_path", [p for p in SPECS if load_spec(p).kind == "lucene-bm25"], ids=lambda p: p.stem)
-def test_lucene_specs_are_exact_on_all_seven_collections(spec_path: Path) -> None:
+def test_lucene_specs_are_exact_on_all_seven_collections(spec_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Re-runs the spec as CI does (`--quick`): every one of its seven expected blocks, bit for bit."""
     spec = load_spec(spec_path)
     assert {e.dataset for e in spec.expected} == set(CLASSIC)
     assert all(spec.tolerance_for(m) == 0.0 for e in spec.expected for m in e.metrics)
+    r = bench(capsys, "reproduce", spec_path, "--quick", "--no-record", "--json")
+    assert r.code == 0, r.err
+    results = r.json()
+    assert sorted(x["dataset"] for x in results) == sorted(CLASSIC)  # --quick keeps every block of a lexical spec
+    for x in results:
+        expected = next(e.metrics for e in spec.expected if e.dataset == x["dataset"])
+        observed = {c["metric"]: c["observed"] for c in x["checks"]}
+        assert observed.keys() == expected.keys() and all(abs(observed[m] - v) <= EXACT for m, v in expected.items()), x["dataset"]
+        assert x["verdict"] == "OK" and {c["verdict"] for c in x["checks"]} == {"OK"}
+
+
+def test_quick_keeps_every_lexical_block_and_the_quick_set_of_the_others() -> None:
+    """The --quick rule is data (the spec's family, QUICK_DATASETS), not a list of model names."""
+    kept, left_out = 0, 0
+    for path in SPECS:
+        spec = load_spec(path)
+        planned = [t.dataset_name for t in spec_targets(path, quick=True)]
+        if spec.family in EVERY_DATASET_FAMILIES:
+            assert planned == [e.dataset for e in spec.expected], path.name
+            kept += len([e for e in spec.expected if e.dataset not in QUICK_DATASETS])
+        else:
+            assert planned == [e.dataset for e in spec.expected if e.dataset in QUICK_DATASETS], path.name
+            left_out += len(spec.expected) - len(planned)
+    assert kept and left_out, "both sides of the rule are exercised by the reference specs"
 
 
 # -- reference specs ----------------------------------------------------------------------------------
@@ -132,12 +157,31 @@ def test_all_handles_every_spec_in_a_folder_generically(tmp_path: Path, db_path:
     assert r.code == 0, r.err
     assert sorted((x["model"], x["dataset"], x["verdict"]) for x in r.json()) == [
         ("bm25-flat", "adi", "OK"),
+        ("bm25-flat", "npl", "OK"),
         ("bm25-multifield", "adi", "OK"),
-    ]  # --quick: npl is not in the quick set
+        ("bm25-multifield", "npl", "OK"),
+    ]  # --quick keeps npl (not in the quick set) for lexical specs
     (models / "new-model.yaml").write_text("name: new-model\nfamily: lexical\nkind: lucene-bm25\n")
     r = bench(capsys, "reproduce", "--all", "--quick", "--models", models, "--no-record")
     assert r.code == ReproductionFailed.exit_code
-    assert "no expected scores on the quick datasets" in r.out and "new-model.yaml" in r.out
+    assert "new-model.yaml: no expected scores; add `expected:` entries" in r.out
+
+
+def test_a_dataset_typo_is_a_dataset_error_before_anything_runs(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = bench(capsys, "reproduce", FLAT, "-d", "tim", "--db", db_path)
+    assert r.code == DatasetError.exit_code == 3, r.err  # not ReproductionFailed (8): a typo is not a drift
+    (line,) = r.err.strip().splitlines()
+    assert "unknown dataset 'tim'" in line and "Did you mean: time?" in line
+    assert r.out == "" and not db_path.exists()  # nothing ran, nothing recorded
+    r = bench(capsys, "reproduce", FLAT, "-d", "time", "-d", "tim", "--no-record")
+    assert r.code == 3 and "Did you mean: time?" in r.err and r.out == ""  # the good one does not run first
+    # an expected block naming a collection that is not here is the same error, with the spec that names it
+    models = db_path.parent / "models"
+    models.mkdir()
+    spec = _edited_spec(models, FLAT, only=("adi",))
+    spec.write_text(spec.read_text().replace("dataset: adi", "dataset: adi-renamed"))
+    r = bench(capsys, "reproduce", "--all", "--models", models, "--no-record")
+    assert r.code == 3 and f"{spec}: expected scores for adi-renamed: unknown dataset" in r.err and r.out == ""
 
 
 def test_print_expected_writes_yaml_the_spec_accepts(capsys: pytest.CaptureFixture[str]) -> None:

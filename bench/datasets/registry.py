@@ -172,6 +172,7 @@ def resolve_dataset(ref: str, split: str = "test") -> Dataset:
             else "it has no public download: obtain a copy (see the registry note) and put its folder on the data path"
         )
         raise DatasetError(f"dataset '{ref}' is not on the data path ({where}): {how}, or add its parent folder to BENCH_DATA_PATH")
-    close = difflib.get_close_matches(ref, [d.name for d in known_datasets()] + local_dataset_names(), n=3)
+    names = list(dict.fromkeys([d.name for d in known_datasets()] + local_dataset_names()))  # a registered name is often also a folder
+    close = difflib.get_close_matches(ref, names, n=3)
     hint = f" Did you mean: {', '.join(close)}?" if close else " See `bench datasets list`."
     raise DatasetError(f"unknown dataset '{ref}': not registered and no folder of that name on the data path ({where}).{hint}")

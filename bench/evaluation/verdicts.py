@@ -24,13 +24,25 @@ EXACT = 1e-12
 """Differences up to this are "exact": a mean of the same per-query values summed in another order."""
 
 QUICK_DATASETS: tuple[str, ...] = ("adi", "time")
-"""The small shared collections ``bench reproduce --quick`` (and so CI) checks: the one place they are named.
+"""The small shared collections ``bench reproduce --quick`` (and so CI) checks for encoder specs: the one place they are named.
 
 Chosen for time: short abstracts (ADI, 82 docs) and long articles that the encoders truncate (TIME, 423 docs).
 Measured: every reference spec (BM25 flat and multifield, MiniLM, SPLADE-tiny) on both took 144 s on two
 shared CPU cores with a cold cache; MED and CISI would add about 100 s per neural model each.
-Cranfield, MED, CISI, CACM and NPL are checked by ``bench reproduce --all``.
+
+The rule of ``--quick`` (:func:`quick_keeps`): a spec whose ``family`` is in :data:`EVERY_DATASET_FAMILIES`
+(lexical: no encoder, seconds per collection) keeps *every* ``expected:`` block; any other spec keeps the blocks
+on :data:`QUICK_DATASETS`. The rest (encoders on Cranfield, MED, CISI, CACM and NPL) is checked by
+``bench reproduce --all`` (weekly in .github/workflows/reproduce.yml).
 """
+
+EVERY_DATASET_FAMILIES: tuple[str, ...] = ("lexical",)
+"""Spec families whose every expected block ``--quick`` checks: they run no encoder, so all seven collections take seconds."""
+
+
+def quick_keeps(family: str, dataset: str) -> bool:
+    """Whether ``bench reproduce --quick`` checks a spec of ``family`` on ``dataset`` (see :data:`QUICK_DATASETS`)."""
+    return family in EVERY_DATASET_FAMILIES or dataset in QUICK_DATASETS
 
 
 @dataclass(frozen=True)

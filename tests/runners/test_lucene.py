@@ -9,7 +9,9 @@ import pytest
 from bench.datasets import resolve_dataset
 from bench.errors import RunnerUnavailable, SpecError
 from bench.execute import execute_run
+from bench.paths import cache_dir
 from bench.runners.base import make_runner, register_runner, runner_kinds
+from bench.runners.lucene_index import MARKER, index_key, index_size
 from bench.specs import load_spec, parse_spec
 from tests.conftest import ROOT
 
@@ -28,10 +30,18 @@ def test_flat_run_reuses_its_index_the_second_time() -> None:
 
 def test_multifield_differs_from_flat_and_uses_its_own_index() -> None:
     ds = resolve_dataset("cacm")  # cacm has titles (and mostly empty text): the field split matters
-    flat = execute_run(load_spec(ROOT / "models" / "bm25-flat.yaml"), ds, db=None)[0]
-    multi, out, _ = execute_run(load_spec(ROOT / "models" / "bm25-multifield.yaml"), ds, db=None)
+    specs = {name: load_spec(ROOT / "models" / f"bm25-{name}.yaml") for name in ("flat", "multifield")}
+    flat, flat_out, _ = execute_run(specs["flat"], ds, db=None)
+    multi, out, _ = execute_run(specs["multifield"], ds, db=None)
     assert multi.metrics["nDCG@10"] != flat.metrics["nDCG@10"]
-    assert "multifield" in str(out.cost) or out.cost["index_bytes"] > 0
+    # each spec has its own cache entry, and each run's cost measures the index it searched
+    indexes = {}
+    for name, spec in specs.items():
+        config, _ = make_runner(spec)._index_args()
+        indexes[name] = cache_dir() / "indexes" / f"{config['name']}-{index_key(ds.corpus_hash, config)}"
+        assert (indexes[name] / MARKER).is_file(), f"no complete {name} index at {indexes[name]}"
+    assert indexes["flat"] != indexes["multifield"]
+    assert (flat_out.cost["index_bytes"], out.cost["index_bytes"]) == (index_size(indexes["flat"]), index_size(indexes["multifield"]))
 
 
 def test_parameters_change_the_ranking() -> None:
