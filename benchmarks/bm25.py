@@ -149,7 +149,8 @@ def in_process(report: Report, cfg: Settings) -> None:
         "Ours = the runner's `retrieve()` (what `bench run` calls) and its own stage timers: index = Anserini `IndexCollection` "
         "(BeirFlatCollection) from the corpus file into the cache; search = open the searcher, `batch_search`, hits to Python dicts. "
         "Pyserini = read corpus.jsonl with `json`, `LuceneIndexer(args=[-storePositions, -storeDocvectors]).add_batch_dict`, close; "
-        "search = `LuceneSearcher` + `set_bm25` + `batch_search`, hits to Python dicts. Same index contents both ways. "
+        "search = `LuceneSearcher` + `set_bm25` + `batch_search`, hits to Python dicts. Both indexes use the default analyzer "
+        "and store positions and document vectors. "
         "The last column's bracket is the range of the per-round ratios.",
         ["stage", "ours", "Pyserini API", "ours / Pyserini"],
         [

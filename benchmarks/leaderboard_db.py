@@ -48,12 +48,12 @@ def generate(path: Path, models: int = 50, datasets: int = 20, queries: int = 30
         con.execute(
             """
             INSERT INTO model_versions (name, spec_hash, family, kind, hf_id, revision, parameters, dimension,
-                                        training_datasets, metadata, spec, first_seen)
+                                        training_datasets, metadata, spec, first_seen, current)
             SELECT printf('model-%02d', i), sha256('spec-' || i), (?)[1 + i % 5], CASE WHEN i % 7 = 6 THEN NULL ELSE 'synthetic' END,
                    'org/model-' || i, 'rev' || i, CASE WHEN i % 5 = 0 THEN 0 ELSE (i * 7919 % 1000) * 1000000 END,
                    CASE WHEN i % 5 = 0 THEN NULL ELSE 384 END,
                    CASE WHEN i % 4 = 0 THEN [printf('synthetic-%02d', i % ?)] ELSE [] END,
-                   '{"description": "synthetic"}', '{"name": "synthetic"}', now()::TIMESTAMP
+                   '{"description": "synthetic"}', '{"name": "synthetic"}', now()::TIMESTAMP, true
             FROM range(?) t(i)
             """,
             [families, datasets, models],

@@ -25,6 +25,11 @@ class Report:
         self.titles.append(title)
         self.sections.append("\n".join(lines) + "\n")
 
+    def failure(self, name: str, message: str) -> None:
+        """Record that section ``name`` failed, in its place in the report."""
+        self.titles.append(name)
+        self.sections.append(f"## {name}: FAILED\n\nThis section raised `{message}`; its numbers are missing from this report.\n")
+
     def markdown(self, preamble: str) -> str:
         return preamble + "\n" + "\n".join(self.sections)
 

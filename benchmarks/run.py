@@ -14,6 +14,7 @@ import platform
 import sys
 import tempfile
 import time
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +30,7 @@ SECTIONS: dict[str, str] = {
     "dense-memory": "dense:memory",
     "splade": "splade:run",
     "training": "training:run",
+    "generation": "generation:run",
 }
 """Section name -> ``module:function`` under ``benchmarks``, in report order."""
 
@@ -96,15 +98,25 @@ def main(argv: list[str] | None = None) -> None:
     names = selected(args.only)
     started, t0, load_before = datetime.now(UTC), time.perf_counter(), load_average()
     report = Report()
+    failed: list[str] = []
     for name in names:
         module, func = SECTIONS[name].split(":")
         print(f"[bench] {name}{' (quick)' if settings.quick else ''}", flush=True)
         s0 = time.perf_counter()
-        getattr(importlib.import_module(f"benchmarks.{module}"), func)(report, settings)
+        try:
+            getattr(importlib.import_module(f"benchmarks.{module}"), func)(report, settings)
+        except Exception as e:  # one broken section must not throw away the others' minutes of measuring
+            traceback.print_exc()
+            failed.append(name)
+            report.failure(name, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
         print(f"[bench] {name} took {time.perf_counter() - s0:.0f} s", flush=True)
+        partial = preamble(settings, started, time.perf_counter() - t0, load_before, load_average())
+        output.write_text(report.markdown(partial + "\n(Partial: still measuring.)\n"), encoding="utf-8")  # kept if a later section dies
     text = report.markdown(preamble(settings, started, time.perf_counter() - t0, load_before, load_average()))
     output.write_text(text, encoding="utf-8")
     print(f"[bench] wrote {output}", file=sys.stderr)
+    if failed:
+        raise SystemExit(f"[bench] failed: {', '.join(failed)} (the report says so in their place)")
 
 
 if __name__ == "__main__":
