@@ -56,3 +56,13 @@ class ReproductionFailed(BenchError):
     """A reproduction drifted beyond its declared tolerance."""
 
     exit_code = 8
+
+
+class DatabaseBusy(StoreError):
+    """Another process held the results database for longer than the lock timeout."""
+
+
+class NameTaken(BenchError):
+    """A model name belongs to another provenance, spec or submission; the message says how to choose another."""
+
+    exit_code = 9

@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from bench.datasets.beir import Dataset, DatasetStats
+from bench.errors import DatabaseBusy, NameTaken, StoreError
 from bench.evaluation.evaluate import EvalResult, evaluate
 from bench.evaluation.measures import DEFAULT_MEASURES
+from bench.identity import Writer, spec_writer
 from bench.provenance import code_version, environment, environment_hash
 from bench.runners.base import Progress, RunOutput, make_runner
 from bench.specs import ModelSpec
-from bench.store.db import open_writer
-from bench.store.runs import DatasetRow, ModelRow, RunRecord, record_run
+from bench.store.db import open_read_only, open_writer
+from bench.store.models import ModelRow, check_name
+from bench.store.runs import DatasetRow, RunRecord, record_run
+from bench.store.saved import save_record
 from bench.types import Run, Timings
 
 
@@ -34,6 +38,8 @@ class RunSummary:
     cost: dict[str, Any]
     evaluated_queries: int
     judged_queries: int
+    provenance: str | None = None
+    """How the recorded run was obtained (None: not recorded)."""
 
     def as_json(self) -> dict[str, Any]:
         t = self.timings
@@ -45,6 +51,8 @@ class RunSummary:
             "timings": {"index_s": t.index_s, "encode_s": t.encode_s, "search_s": t.search_s, "eval_s": t.eval_s, "total_s": t.total_s},
             "cost": self.cost,
             "queries": {"evaluated": self.evaluated_queries, "judged": self.judged_queries},
+            "coverage": self.evaluated_queries / self.judged_queries if self.judged_queries else 0.0,
+            "provenance": self.provenance,
         }
 
 
@@ -63,12 +71,12 @@ def dataset_row(dataset: Dataset, stats: DatasetStats) -> DatasetRow:
     )
 
 
-def model_row(spec: ModelSpec, provenance: str = "reference") -> ModelRow:
+def model_row(spec: ModelSpec) -> ModelRow:
+    """The card of the model version ``spec`` describes."""
     return ModelRow(
         name=spec.name,
         family=spec.family,
         kind=spec.kind,
-        provenance=provenance,
         hf_id=spec.weights.id if spec.weights else None,
         revision=spec.weights.revision if spec.weights else None,
         parameters=spec.parameters,
@@ -78,10 +86,34 @@ def model_row(spec: ModelSpec, provenance: str = "reference") -> ModelRow:
     )
 
 
-def record(db: Path, **fields: Any) -> str:
-    """Write one evaluated run (all or nothing) and return its id; ``fields`` are :func:`run_record`'s."""
-    with open_writer(db) as con:
-        return record_run(con, run_record(**fields))
+def record(db: Path, rec: RunRecord) -> str:
+    """Write one evaluated run (all or nothing) and return its id.
+
+    When another process holds the database past the lock timeout, the finished run is saved under the bench home
+    (:func:`bench.store.saved.save_record`) and the error says so and how to record it later: nothing computed is lost.
+    """
+    try:
+        with open_writer(db) as con:
+            return record_run(con, rec)
+    except DatabaseBusy as e:
+        saved = save_record(rec, db)
+        raise DatabaseBusy(f"{e}. The finished run was saved to {saved}; record it with `bench db record-saved --db {db}`") from e
+
+
+def precheck_name(db: Path | None, name: str, spec_hash: str, writer: Writer) -> None:
+    """Refuse a name this writer may not use *before* the work (the write checks again, in its transaction)."""
+    if db is None:
+        return
+    if not db.is_file():
+        check_name(None, name, spec_hash, writer)
+        return
+    try:
+        with open_read_only(db) as con:
+            check_name(con, name, spec_hash, writer)
+    except NameTaken:
+        raise
+    except StoreError:  # busy, or a schema to migrate: the write will check
+        check_name(None, name, spec_hash, writer)
 
 
 def run_record(
@@ -93,7 +125,8 @@ def run_record(
     evaluation: EvalResult,
     timings: Timings,
     started_at: datetime,
-    provenance: str,
+    writer: Writer,
+    spec_hash: str,
     spec: ModelSpec | None = None,
     cost: dict[str, Any] | None = None,
     weights_hash: str | None = None,
@@ -104,9 +137,9 @@ def run_record(
         run_id=uuid.uuid4().hex[:16],
         model=model,
         dataset=dataset_row(dataset, stats),
-        provenance=provenance,
+        writer=writer,
         spec=spec.model_dump(mode="json") if spec else None,
-        spec_hash=spec.spec_hash if spec else None,
+        spec_hash=spec_hash,
         weights_hash=weights_hash,
         environment=env,
         environment_hash=environment_hash(env),
@@ -129,12 +162,18 @@ def execute_run(
     dataset: Dataset,
     db: Path | None,
     *,
-    source: str = "<spec>",
+    spec_path: Path | None = None,
     progress: Progress | None = None,
-    provenance: str = "reference",
 ) -> tuple[RunSummary, RunOutput, EvalResult]:
-    """Run ``spec`` on ``dataset``, evaluate, and record in ``db`` (skip recording when ``db`` is None)."""
+    """Run ``spec`` on ``dataset``, evaluate, and record in ``db`` (skip recording when ``db`` is None).
+
+    The provenance is derived from ``spec_path`` (:func:`bench.identity.spec_writer`): ``reference`` only for a
+    committed ``models/*.yaml`` file, ``local`` for anything else (None: a spec built on the command line).
+    """
     progress = progress or Progress()
+    source = str(spec_path) if spec_path is not None else "<command line>"
+    writer = spec_writer(spec_path, spec.spec_hash)
+    precheck_name(db, spec.name, spec.spec_hash, writer)
     runner = make_runner(spec, source)
     started_at = _now()
     t0 = time.perf_counter()
@@ -156,20 +195,21 @@ def execute_run(
     run_id = "not-recorded"
     if db is not None:
         with progress.stage("recording in the results database"):
-            run_id = record(
-                db,
-                model=model_row(spec, "reference" if provenance == "reproduced" else provenance),
+            rec = run_record(
+                model=model_row(spec),
                 dataset=dataset,
                 stats=stats,
                 run=out.run,
                 evaluation=evaluation,
                 timings=timings,
                 started_at=started_at,
-                provenance=provenance,
+                writer=writer,
+                spec_hash=spec.spec_hash,
                 spec=spec,
                 cost=out.cost,
                 weights_hash=out.weights_hash,
             )
+            run_id = record(db, rec)
     summary = RunSummary(
         run_id=run_id,
         model=spec.name,
@@ -181,5 +221,6 @@ def execute_run(
         cost=out.cost,
         evaluated_queries=evaluation.evaluated_queries,
         judged_queries=evaluation.judged_queries,
+        provenance=writer.provenance if db is not None else None,
     )
     return summary, out, evaluation

@@ -50,6 +50,17 @@ def combine_hashes(parts: dict[str, str]) -> str:
     return h.hexdigest()
 
 
+def scoring_identity(files_hash: str, drop_identical_ids: bool) -> str:
+    """A dataset's identity: its files' hash, folded with the scoring rules that differ from the default.
+
+    With the default rules (identical ids kept) the identity is the files' hash itself, so every published
+    hash of such a dataset stays what it was; dropping identical ids (ArguAna, Quora) gives another identity.
+    """
+    if not drop_identical_ids:
+        return files_hash
+    return hashlib.sha256(f"{files_hash}\0drop_identical_ids=1".encode()).hexdigest()
+
+
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 

@@ -52,6 +52,13 @@ class Target:
     def tolerance_for(self, metric: str) -> float:
         return self.spec.tolerance_for(metric)
 
+    @property
+    def spec_path(self) -> Path:
+        """The spec file that is re-run (a submission's own spec.yaml, or the spec given)."""
+        if self.submission is not None and self.submission.spec_file is not None:
+            return self.submission.root / self.submission.spec_file
+        return Path(self.source)
+
 
 @dataclass(frozen=True)
 class Reproduction:
@@ -143,6 +150,11 @@ def reproduce(target: Target, db: Path | None, progress: Progress | None = None)
 
     if target.problem:
         return Reproduction(target, problem=target.problem)
+    if db is not None and target.submission is None:  # a name it may not write under is refused before the work
+        from bench.execute import precheck_name
+        from bench.identity import spec_writer
+
+        precheck_name(db, target.spec.name, target.spec.spec_hash, spec_writer(target.spec_path, target.spec.spec_hash, reproduced=True))
     t0 = time.perf_counter()
     try:
         ds = resolve_dataset(target.dataset_name, target.split)
@@ -173,13 +185,16 @@ def reproduce(target: Target, db: Path | None, progress: Progress | None = None)
         expected = entry.metrics
     started = _now()
     try:
-        summary, out, evaluation = execute_run(target.spec, ds, None, source=target.source, progress=progress, provenance="reproduced")
+        summary, out, evaluation = execute_run(target.spec, ds, None, spec_path=target.spec_path, progress=progress)
     except BenchError as e:
         return Reproduction(target, dataset_hash=dataset_hash, problem=f"the re-run failed: {e}")
     checks = tuple(compare(expected, summary.metrics, target.tolerance_for))
     result = Reproduction(target, checks, dataset_hash, wall_s=time.perf_counter() - t0)
     if db is None:
         return result
+    swapped = _differs_from_ingested(db, target, dataset_hash)
+    if swapped is not None:
+        result = Reproduction(target, checks, dataset_hash, problem=swapped, wall_s=result.wall_s)
     run_id = _record(db, result, ds, summary, out, evaluation, started)
     return Reproduction(target, checks, dataset_hash, run_id=run_id, wall_s=result.wall_s)
 
@@ -188,6 +203,8 @@ def _record(
     db: Path, result: Reproduction, ds: Dataset, summary: RunSummary, out: RunOutput, evaluation: EvalResult, started: datetime
 ) -> str | None:
     from bench.execute import model_row, run_record
+    from bench.identity import spec_writer
+    from bench.provenance import code_version
     from bench.store.db import open_writer, transaction
     from bench.store.reproductions import ReproductionRow, insert_reproduction
     from bench.store.runs import insert_run
@@ -198,14 +215,15 @@ def _record(
     rec = None
     if passed and target.submission is None:
         rec = run_record(
-            model=model_row(target.spec, "reference"),
+            model=model_row(target.spec),
             dataset=ds,
             stats=ds.validate(),
             run=out.run,
             evaluation=evaluation,
             timings=summary.timings,
             started_at=started,
-            provenance="reproduced",
+            writer=spec_writer(target.spec_path, target.spec.spec_hash, reproduced=True),
+            spec_hash=target.spec.spec_hash,
             spec=target.spec,
             cost=out.cost,
             weights_hash=out.weights_hash,
@@ -228,6 +246,7 @@ def _record(
                 dataset_name=ds.name,
                 run_id=run_id,
                 rows=[ReproductionRow(c.metric, c.expected, c.observed, c.tolerance, c.verdict) for c in result.checks],
+                code_version=code_version(),
             )
     return run_id
 
@@ -254,7 +273,12 @@ def publish_reproduced(db: Path, sub: ValidSubmission, results: list[Reproductio
             return (
                 f"{sub.submission_id} is {info.status}; approve it first (`bench submit approve {sub.submission_id}`), then reproduce again"
             )
-        run_ids = list(submission_runs(con, sub.submission_id).values())
+        ingested = submission_runs(con, sub.submission_id)
+        passed = {r.dataset_hash for r in results if r.verdict != "FAIL"}
+        missing = [h for h in ingested if h not in passed]
+        if missing:
+            return f"{sub.submission_id} stays {info.status}: {len(missing)} of its ingested run(s) were not re-run and matched"
+        run_ids = list(ingested.values())
         with transaction(con, f"publishing {sub.submission_id} as reproduced"):
             set_provenance(
                 con, submission_id=sub.submission_id, model_name=info.model_name, run_ids=run_ids, provenance="reproduced", now=_now()
@@ -272,10 +296,38 @@ def measure_expected(spec_path: Path, datasets: Iterable[str], progress: Progres
     entries = []
     for name in datasets:
         ds = resolve_dataset(name)
-        summary, _, _ = execute_run(spec, ds, None, source=str(spec_path), progress=progress)
+        summary, _, _ = execute_run(spec, ds, None, spec_path=spec_path, progress=progress)
         entries.append({"dataset": ds.name, "hash": ds.content_hash, "metrics": dict(summary.metrics)})
     return entries
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _differs_from_ingested(db: Path, target: Target, dataset_hash: str) -> str | None:
+    """Why a submission's check cannot vouch for its ingested run: its run file or spec is not what was ingested.
+
+    A reproduction publishes the runs that were *submitted*; comparing the re-run with a run file swapped after
+    ingestion would vouch for numbers nobody re-ran. None when the files are the ingested ones (or nothing is ingested).
+    """
+    from bench.store.db import open_read_only
+    from bench.store.submissions import submission_files
+
+    sub, rf = target.submission, target.run_file
+    if sub is None or rf is None or not db.is_file():
+        return None
+    with open_read_only(db) as con:
+        ingested = submission_files(con, sub.submission_id)
+    if ingested is None:
+        return None
+    spec_hash, files = ingested
+    if spec_hash is not None and sub.spec is not None and spec_hash != sub.spec.spec_hash:
+        return f"{target.spec_path}: the spec differs from the one ingested with {sub.submission_id}; submit a new version in a new folder"
+    sha = files.get(dataset_hash)
+    if sha is not None and sha != rf.sha256:
+        return (
+            f"{sub.root / rf.file}: the run file differs from the one ingested with {sub.submission_id} (sha256 {rf.sha256[:12]} vs "
+            f"{sha[:12]}); a reproduction vouches only for the submitted files: restore them, or submit a new version in a new folder"
+        )
+    return None

@@ -9,7 +9,7 @@ bounded where they are used (tolerances and expected metrics in [0, 1], ``parame
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
@@ -19,7 +19,9 @@ from bench.provenance import json_sha256
 from bench.yamlfile import YamlSyntaxError, line_of, load_with_nodes, read_yaml_file, read_yaml_text
 
 Family = Literal["lexical", "learned-sparse", "dense", "reasoning", "soft-label"]
-FAMILIES: tuple[str, ...] = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label")
+FAMILIES: tuple[str, ...] = get_args(Family)
+NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+"""A model name: lower-case letters, digits, ``.``, ``_``, ``-``; at most 64 characters (specs, submissions, --model)."""
 MAX_PARAMETERS = 10**13
 """Largest parameter count accepted (ten trillion)."""
 MAX_DIMENSION = 1 << 16
@@ -56,6 +58,12 @@ class WeightsRef(_Frozen):
     path: str | None = None  # an explicit local folder (takes precedence)
 
 
+class GeneratorRef(WeightsRef):
+    """The text generator of a reasoning embedder, pinned like ``weights``; ``gguf_file`` names one GGUF file in the folder."""
+
+    gguf_file: str | None = Field(default=None, min_length=1)  # load this GGUF file (transformers ``gguf_file=``); its sha256 is the hash
+
+
 class Expected(_Frozen):
     """Expected scores of this spec on one dataset, keyed by the dataset's content hash."""
 
@@ -76,11 +84,12 @@ class Expected(_Frozen):
 class ModelSpec(_Frozen):
     """Everything that determines a reference run."""
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    name: str = Field(pattern=NAME_PATTERN)
     family: Family
     kind: str
     description: str = ""
     weights: WeightsRef | None = None
+    generator: GeneratorRef | None = None  # reasoning embedders: the model that writes a thought before the query is embedded
     params: dict[str, Any] = Field(default_factory=dict)
     training: dict[str, Any] | None = None  # a training recipe (soft-label family), validated by bench.training.recipe like params
     parameters: int | None = Field(default=None, ge=0, le=MAX_PARAMETERS)  # parameter count
@@ -104,8 +113,10 @@ class ModelSpec(_Frozen):
     @property
     def spec_hash(self) -> str:
         """Identity of what is run: everything except description, expectations and tolerances."""
-        dropped = {"description", "expected", "tolerance", "links"} | ({"training"} if self.training is None else set())
-        return json_sha256(self.model_dump(mode="json", exclude=dropped))  # a spec without a recipe hashes as before it existed
+        dropped = {"description", "expected", "tolerance", "links"} | {f for f in ("generator", "training") if getattr(self, f) is None}
+        return json_sha256(
+            self.model_dump(mode="json", exclude=dropped)
+        )  # a spec without a generator or recipe hashes as before they existed
 
     def tolerance_for(self, metric: str) -> float:
         return self.tolerance.get(metric, self.tolerance.get("default", 0.0))

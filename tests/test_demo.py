@@ -60,7 +60,8 @@ def test_demo_command_runs_specs_and_skips_what_is_recorded(
 ) -> None:
     models = tmp_path / "models"
     models.mkdir()
-    (models / "bm25-flat.yaml").write_text((ROOT / "models" / "bm25-flat.yaml").read_text())
+    # a copy outside models/ is a local spec, so it needs a name of its own
+    (models / "bm25-flat.yaml").write_text((ROOT / "models" / "bm25-flat.yaml").read_text().replace("name: bm25-flat", "name: demo-bm25"))
     monkeypatch.setenv("BENCH_DATA_PATH", str(tmp_path / "data"))
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "adi").symlink_to(data_root / "adi")
@@ -72,6 +73,6 @@ def test_demo_command_runs_specs_and_skips_what_is_recorded(
 
     expected = load_spec(models / "bm25-flat.yaml").expected_for(resolve_dataset("adi").content_hash)
     assert expected is not None
-    assert f"bm25-flat on adi: nDCG@10 {expected.metrics['nDCG@10']:.4f}" in first.out
+    assert f"demo-bm25 on adi: nDCG@10 {expected.metrics['nDCG@10']:.4f}" in first.out
     second = bench(capsys, "demo", "--models", models, "--db", db)
-    assert "bm25-flat on adi: already recorded" in second.out
+    assert "demo-bm25 on adi: already recorded" in second.out

@@ -33,8 +33,12 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 
 def _edited_spec(tmp_path: Path, source: Path = FLAT, only: tuple[str, ...] = ("adi",), **changes: object) -> Path:
-    """A copy of a spec with some top-level fields or params changed and its expectations cut to ``only``."""
+    """A copy of a spec with some top-level fields or params changed and its expectations cut to ``only``.
+
+    A copy outside models/ is a local spec, so it is renamed ``local-<name>``: reference names are reserved.
+    """
     data = yaml.safe_load(source.read_text())
+    data["name"] = f"local-{data['name']}"
     for key, value in changes.items():
         if key in data.get("params", {}):
             data["params"][key] = value
@@ -106,7 +110,7 @@ def test_reference_spec_reproduces_exactly_and_is_recorded(db_path: Path, capsys
     assert len(rows) == 6 and {v for _, v, _, _ in rows} == {"OK"} and {d for _, _, d, _ in rows} == {0.0}
     run_id = rows[0][3]
     assert _rows(db_path, "SELECT run_id, provenance, model_name FROM runs") == [(run_id, "reproduced", "bm25-flat")]
-    assert _rows(db_path, "SELECT provenance FROM models") == [("reference",)]
+    assert _rows(db_path, "SELECT owner FROM models") == [("reference",)]
     assert bench(capsys, "results", "--db", db_path, "--json").json()[0]["provenance"] == "reproduced"
 
 
@@ -119,7 +123,7 @@ def test_a_changed_bm25_parameter_fails_with_a_readable_table(tmp_path: Path, db
     ndcg = next(line for line in table if "nDCG@10" in line)
     assert "0.4747" in ndcg and "FAIL" in ndcg  # expected value shown beside the observed one
     assert "1 reproduction(s): 0 OK, 0 OKish, 1 FAIL" in r.out
-    assert "error: 1 of 1 reproduction(s) FAILED: bm25-flat on adi (nDCG@10 +" in r.err
+    assert "error: 1 of 1 reproduction(s) FAILED: local-bm25-flat on adi (nDCG@10 +" in r.err
     # the check is recorded, the drifted run is not published
     verdicts = dict(_rows(db_path, "SELECT metric, verdict FROM reproductions"))
     assert verdicts["nDCG@10"] == "FAIL"
@@ -134,7 +138,7 @@ def test_a_declared_tolerance_turns_a_small_drift_into_okish(tmp_path: Path, db_
     (result,) = r.json()
     verdicts = {c["metric"]: c["verdict"] for c in result["checks"]}
     assert result["verdict"] == "OKish" and verdicts["nDCG@10"] == "OKish" and verdicts["R@100"] == "OK"
-    assert _rows(db_path, "SELECT provenance FROM runs") == [("reproduced",)]
+    assert _rows(db_path, "SELECT provenance FROM runs") == [("local",)]  # only a committed models/ spec is reproduced
 
 
 def test_data_without_expected_scores_fails(tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -156,10 +160,10 @@ def test_all_handles_every_spec_in_a_folder_generically(tmp_path: Path, db_path:
     r = bench(capsys, "reproduce", "--all", "--quick", "--models", models, "--db", db_path, "--json")
     assert r.code == 0, r.err
     assert sorted((x["model"], x["dataset"], x["verdict"]) for x in r.json()) == [
-        ("bm25-flat", "adi", "OK"),
-        ("bm25-flat", "npl", "OK"),
-        ("bm25-multifield", "adi", "OK"),
-        ("bm25-multifield", "npl", "OK"),
+        ("local-bm25-flat", "adi", "OK"),
+        ("local-bm25-flat", "npl", "OK"),
+        ("local-bm25-multifield", "adi", "OK"),
+        ("local-bm25-multifield", "npl", "OK"),
     ]  # --quick keeps npl (not in the quick set) for lexical specs
     (models / "new-model.yaml").write_text("name: new-model\nfamily: lexical\nkind: lucene-bm25\n")
     r = bench(capsys, "reproduce", "--all", "--quick", "--models", models, "--no-record")

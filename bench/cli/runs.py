@@ -34,7 +34,7 @@ def run(
     model = load_spec(spec)
     ds = resolve_dataset(dataset, split)
     with stdout_to_stderr(json_out):
-        summary, result, _ = execute_run(model, ds, db_path(db) if record else None, source=str(spec), progress=RichProgress(err))
+        summary, result, _ = execute_run(model, ds, db_path(db) if record else None, spec_path=spec, progress=RichProgress(err))
         if output:
             write_trec_run(result.run, output, tag=model.name)
     if json_out:
@@ -45,7 +45,8 @@ def run(
     out.print(table(f"{summary.model} on {summary.dataset} ({summary.split}, {summary.dataset_hash[:12]})", ["metric", "value"], rows))
     out.print(
         f"run {summary.run_id}: {summary.evaluated_queries}/{summary.judged_queries} judged queries; index {t.index_s:.2f}s, encode {t.encode_s:.2f}s, search {t.search_s:.2f}s, total {t.total_s:.2f}s"
-        + (f"; recorded in {db_path(db)}" if record else "")
+        + (f"; recorded in {db_path(db)} as {summary.provenance}" if record else ""),
+        markup=False,
     )
 
 
@@ -56,52 +57,90 @@ def eval_(
     split: SplitOption = "test",
     db: DbOption = None,
     json_out: JsonOption = False,
-    record: Annotated[bool, typer.Option("--record", help="Record it (provenance self-reported).")] = False,
+    record: Annotated[
+        bool, typer.Option("--record", help="Record it (provenance local: a run file proves nothing about how it was made).")
+    ] = False,
     model: Annotated[str | None, typer.Option(help="Model name when recording (default: the run tag).")] = None,
     family: Annotated[
         str | None, typer.Option(help="Model family when recording: lexical, learned-sparse, dense, reasoning, soft-label.")
     ] = None,
 ) -> None:
-    """Evaluate a TREC run file against a dataset's qrels (and record it with --record)."""
+    """Evaluate a TREC run file against a dataset's qrels (and record it with --record).
+
+    Means count a judged query the run does not answer as 0 (trec_eval -c); the coverage is printed beside them,
+    with a warning when the run answers few queries or names documents the corpus does not have.
+    """
+    import re
     import time
     from datetime import UTC, datetime
 
     from bench.datasets.registry import resolve_dataset
     from bench.evaluation.evaluate import evaluate
     from bench.evaluation.trec import read_trec_run
+    from bench.execute import precheck_name, run_record
     from bench.execute import record as record_run
-    from bench.specs import FAMILIES
-    from bench.store.runs import ModelRow
+    from bench.identity import LOCAL, synthetic_identity
+    from bench.specs import FAMILIES, NAME_PATTERN
+    from bench.store.models import ModelRow
     from bench.types import Timings
 
+    if record and (family is None or family not in FAMILIES):
+        raise typer.BadParameter(f"family must be one of {', '.join(FAMILIES)}", param_hint="--family")
     ds = resolve_dataset(dataset, split)
     started = datetime.now(UTC).replace(tzinfo=None)
     the_run = read_trec_run(run_file, depth=1000)
+    name = model or the_run.tag
+    identity = synthetic_identity(name, family or "", "run-file")
+    if record:
+        if not re.match(NAME_PATTERN, name):
+            raise typer.BadParameter(
+                f"'{name}' is not a model name: use lower-case letters, digits, '.', '_' or '-' (e.g. my-bm25)", param_hint="--model"
+            )
+        precheck_name(db_path(db), name, identity, LOCAL)
     t0 = time.perf_counter()
     result = evaluate(the_run, ds.qrels(), drop_identical_ids=ds.drop_identical_ids)
     eval_s = time.perf_counter() - t0
+    corpus = ds.corpus_ids()
+    unknown = {d for docs in the_run.results.values() for d, _ in docs if d not in corpus}
     payload: dict[str, Any] = {
         "run_file": str(run_file),
         "dataset": {"name": ds.name, "hash": ds.content_hash, "split": ds.split},
         "metrics": dict(result.aggregate),
         "queries": {"evaluated": result.evaluated_queries, "judged": result.judged_queries},
+        "coverage": result.coverage,
+        "unknown_documents": len(unknown),
     }
+    if result.answered_queries < result.judged_queries:
+        err.print(
+            f"warning: {run_file} answers {result.answered_queries} of {result.judged_queries} judged queries "
+            f"({100 * result.coverage:.1f}%); each unanswered query counts 0 in every mean (trec_eval -c)",
+            markup=False,
+            soft_wrap=True,
+        )
+    if unknown:
+        example = sorted(unknown)[0]
+        err.print(
+            f"warning: {run_file} names {len(unknown)} document id(s) that {ds.name} does not have (e.g. '{example}'); "
+            "they can never be relevant: check the run was made on this dataset",
+            markup=False,
+            soft_wrap=True,
+        )
     if record:
-        if family is None or family not in FAMILIES:
-            raise typer.BadParameter(f"family must be one of {', '.join(FAMILIES)}", param_hint="--family")
-        name = model or the_run.tag
-        stats = ds.validate()
         payload["run_id"] = record_run(
             db_path(db),
-            model=ModelRow(name=name, family=family, kind=None, provenance="self-reported"),
-            dataset=ds,
-            stats=stats,
-            run=the_run,
-            evaluation=result,
-            timings=Timings(eval_s=eval_s, total_s=eval_s),
-            started_at=started,
-            provenance="self-reported",
+            run_record(
+                model=ModelRow(name=name, family=family or "", kind=None, metadata={"run_file": run_file.name}),
+                dataset=ds,
+                stats=ds.validate(),
+                run=the_run,
+                evaluation=result,
+                timings=Timings(eval_s=eval_s, total_s=eval_s),
+                started_at=started,
+                writer=LOCAL,
+                spec_hash=identity,
+            ),
         )
+        payload["provenance"] = LOCAL.provenance
     if json_out:
         emit_json(payload)
         return
@@ -113,38 +152,44 @@ def eval_(
         )
     )
     out.print(
-        f"{result.evaluated_queries}/{result.judged_queries} judged queries answered"
-        + (f"; recorded as run {payload['run_id']}" if record else "")
+        f"{result.evaluated_queries}/{result.judged_queries} judged queries answered ({100 * result.coverage:.1f}% coverage)"
+        + (f"; recorded as run {payload['run_id']} (local)" if record else ""),
+        markup=False,
     )
 
 
 @app.command()
 def results(
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Only this dataset (name or content hash).")] = None,
-    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
+    model: Annotated[str | None, typer.Option(help="Only this model (a name, or a version label name@hash).")] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Every recorded run, not only the latest per model version and dataset.")
+    ] = False,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Table of recorded runs: model, nDCG@10, R@100, R@1000, wall time."""
+    """Recorded runs: the latest per model version and dataset, with coverage and the latest reproduction verdict."""
     from bench.store.db import open_read_only
     from bench.store.runs import results_table
 
     with open_read_only(db_path(db)) as con:
-        df = results_table(con, dataset=dataset, model=model)
+        df = results_table(con, dataset=dataset, model=model, history=history)
     if json_out:
         emit_json(json.loads(df.to_json(orient="records", date_format="iso")))
         return
     if df.empty:
-        out.print("no recorded runs" + (f" for dataset {dataset}" if dataset else ""))
+        out.print("no recorded runs" + (f" for dataset {dataset}" if dataset else ""), markup=False)
         return
-    cols = ["model", "dataset", "provenance", "nDCG@10", "R@100", "R@1000", "wall_s", "run_id"]
+    df = df.assign(answered=[f"{a}/{j}" for a, j in zip(df["answered"], df["judged"], strict=True)])
+    cols = ["model", "dataset", "provenance", "nDCG@10", "R@100", "R@1000", "answered", "verdict", "wall_s", "run_id"]
     out.print(
         table(
-            f"Recorded runs ({db_path(db)})",
-            ["model", "dataset", "provenance", "nDCG@10", "R@100", "R@1000", "wall s", "run"],
-            df[cols].values.tolist(),
+            f"Recorded runs ({db_path(db)}){' — history' if history else ''}",
+            ["model", "dataset", "provenance", "nDCG@10", "R@100", "R@1000", "queries", "verdict", "wall s", "run"],
+            df[cols].astype(object).where(df[cols].notna(), None).values.tolist(),
         )
     )
+    out.print("means count an unanswered judged query as 0 (trec_eval -c); queries = answered/judged", markup=False)
 
 
 @db_app.command("migrate")
@@ -156,3 +201,23 @@ def db_migrate(db: DbOption = None) -> None:
         applied = migrate(con)
         version = schema_version(con)
     out.print(f"{db_path(db)}: schema version {version}" + (f" (applied {applied})" if applied else " (up to date)"))
+
+
+@db_app.command("record-saved")
+def db_record_saved(db: DbOption = None, json_out: JsonOption = False) -> None:
+    """Record the finished runs that were saved because another process held the database."""
+    from bench.errors import StoreError
+    from bench.store.saved import record_saved, saved_dir
+
+    done = record_saved(db_path(db))
+    if json_out:
+        emit_json([{"file": str(d.file), "run_id": d.run_id, "recorded": d.recorded, "problem": d.problem} for d in done])
+    else:
+        if not done:
+            out.print(f"no saved runs for {db_path(db)} in {saved_dir()}", markup=False)
+        for d in done:
+            line = f"recorded run {d.run_id} ({d.file.name})" if d.recorded else f"not recorded: {d.file}: {d.problem}"
+            out.print(line, markup=False, soft_wrap=True)
+    failed = [d for d in done if not d.recorded]
+    if failed:
+        raise StoreError(f"{len(failed)} of {len(done)} saved run(s) could not be recorded; they stay in {saved_dir()}")

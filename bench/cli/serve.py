@@ -39,7 +39,7 @@ def demo(
                 if has_run(con, spec.spec_hash, ds.content_hash):
                     out.print(f"[{i}/{len(todo)}] {spec.name} on {ds.name}: already recorded")
                     continue
-        summary, _, _ = execute_run(spec, ds, path, source=str(spec_path), progress=RichProgress(err))
+        summary, _, _ = execute_run(spec, ds, path, spec_path=spec_path, progress=RichProgress(err))
         out.print(
             f"[{i}/{len(todo)}] {spec.name} on {ds.name}: nDCG@10 {summary.metrics['nDCG@10']:.4f}  R@100 {summary.metrics['R@100']:.4f}  ({summary.timings.total_s:.1f}s)"
         )

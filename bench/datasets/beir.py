@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.errors import DatasetError
 from bench.ids import id_problem, json_id
-from bench.provenance import combine_hashes, file_sha256
+from bench.provenance import combine_hashes, file_sha256, scoring_identity
 from bench.textfile import ReadLimits, TextFileError, iter_text_lines
 from bench.types import Document, Query
 
@@ -158,8 +158,12 @@ class Dataset:
 
     @cached_property
     def content_hash(self) -> str:
-        """sha256 over corpus, queries and this split's qrels (the dataset's identity)."""
-        return combine_hashes(self.file_hashes)
+        """The dataset's identity: sha256 over corpus, queries and this split's qrels, folded with the scoring rules.
+
+        Identical to the files' hash under the default rules; dropping identical ids gives another identity
+        (:func:`bench.provenance.scoring_identity`), so two scorings of the same files never share a cell.
+        """
+        return scoring_identity(combine_hashes(self.file_hashes), self.drop_identical_ids)
 
     @property
     def corpus_hash(self) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from bench.datasets.registry import KnownDataset
+from bench.datasets.card import write_card
 from bench.errors import DatasetError
 
 ProgressFn = Callable[[int, int | None], None]
@@ -99,6 +100,8 @@ def fetch(entry: KnownDataset, dest_root: Path, progress: ProgressFn | None = No
     archive = dest_root / f"{entry.name}.zip"
     download(source, archive, entry.md5, progress)
     try:
-        return unpack(archive, entry.name, dest_root)
+        folder = unpack(archive, entry.name, dest_root)
     finally:
         archive.unlink(missing_ok=True)
+    write_card(folder, entry.drop_identical_ids)  # the scoring rule travels with the folder, whatever it is renamed to
+    return folder

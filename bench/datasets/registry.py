@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bench.datasets.beir import Dataset
+from bench.datasets.card import CARD_FILE, read_card
 from bench.errors import DatasetError
 from bench.paths import data_dir, data_path
 from bench.yamlfile import YamlSyntaxError, line_of, read_yaml_file
@@ -158,12 +159,11 @@ def resolve_dataset(ref: str, split: str = "test") -> Dataset:
             raise DatasetError(
                 f"{as_path}: not a BEIR dataset folder (no corpus.jsonl). Point --dataset at the folder holding corpus.jsonl, queries.jsonl and qrels/"
             )
-        entry = known(as_path.name)
-        return Dataset(as_path.name, as_path.resolve(), split, entry.drop_identical_ids if entry else False)
+        return Dataset(as_path.name, as_path.resolve(), split, _drop_identical_ids(as_path, None))
     entry = known(ref)
     folder = find_local(ref)
     if folder is not None:
-        return Dataset(ref, folder.resolve(), split, entry.drop_identical_ids if entry else False)
+        return Dataset(ref, folder.resolve(), split, _drop_identical_ids(folder, entry))
     where = ", ".join(str(p) for p in search_path())
     if entry is not None:
         how = (
@@ -176,3 +176,28 @@ def resolve_dataset(ref: str, split: str = "test") -> Dataset:
     close = difflib.get_close_matches(ref, names, n=3)
     hint = f" Did you mean: {', '.join(close)}?" if close else " See `bench datasets list`."
     raise DatasetError(f"unknown dataset '{ref}': not registered and no folder of that name on the data path ({where}).{hint}")
+
+
+def _drop_identical_ids(folder: Path, entry: KnownDataset | None) -> bool:
+    """The identical-ids rule of ``folder``: from its card, else from ``entry`` (the registered name asked for).
+
+    Never from a folder's name: a folder given as a path whose name is a registered dataset with a non-default
+    rule must say how it is scored (a card), and a card that contradicts the registry is refused.
+    """
+    card = read_card(folder)
+    if card is not None:
+        if entry is not None and card.drop_identical_ids != entry.drop_identical_ids:
+            raise DatasetError(
+                f"{card.path}: drop_identical_ids: {str(card.drop_identical_ids).lower()} contradicts the registry's rule for "
+                f"'{entry.name}' ({str(entry.drop_identical_ids).lower()}); fix the card, or give the folder as a path under another name"
+            )
+        return card.drop_identical_ids
+    if entry is not None:
+        return entry.drop_identical_ids
+    lookalike = known(folder.name)
+    if lookalike is not None and lookalike.drop_identical_ids:
+        raise DatasetError(
+            f"{folder}: named like the registered '{lookalike.name}', which BEIR scores with identical ids dropped; say how to score "
+            f"this copy in {folder / CARD_FILE} ('drop_identical_ids: true' as BEIR does, or 'false')"
+        )
+    return False

@@ -1,8 +1,9 @@
 """Evaluate a run against qrels with trec_eval semantics (pytrec_eval).
 
-Aggregates are means over the queries that are both judged and present in the run, as trec_eval
-(without ``-c``) and beir's ``EvaluateRetrieval.evaluate`` compute them. ``coverage`` says how many
-judged queries the run answered, so a partial run is never mistaken for a complete one.
+Aggregates are means over *every judged query*, a judged query the run does not answer counting 0, as
+``trec_eval -c`` computes them: a partial run is never flattered. Whenever a run answers every judged query
+this equals trec_eval without ``-c`` and beir's ``EvaluateRetrieval.evaluate``. ``coverage`` says how many
+judged queries the run answered; it is stored and shown beside every score.
 """
 
 from __future__ import annotations
@@ -18,19 +19,22 @@ from bench.types import Run
 
 @dataclass(frozen=True)
 class EvalResult:
-    """Per-query values (``qid -> metric name -> value``) and their means."""
+    """Per-query values (``qid -> metric name -> value``, every judged query) and their means (``trec_eval -c``)."""
 
     per_query: Mapping[str, Mapping[str, float]]
     aggregate: Mapping[str, float]
     judged_queries: int
+    answered_queries: int
+    """Judged queries the run returned at least one document for (the others count 0 in every mean)."""
 
     @property
     def evaluated_queries(self) -> int:
-        return len(self.per_query)
+        """Alias of :attr:`answered_queries` (the ``runs.evaluated_queries`` column)."""
+        return self.answered_queries
 
     @property
     def coverage(self) -> float:
-        return self.evaluated_queries / self.judged_queries if self.judged_queries else 0.0
+        return self.answered_queries / self.judged_queries if self.judged_queries else 0.0
 
 
 def _top(run: Run, k: int, drop_identical_ids: bool) -> dict[str, dict[str, float]]:
@@ -81,6 +85,12 @@ def evaluate(
             per_query.setdefault(qid, {})[str(m)] = float(vals["recip_rank"])
 
     names = [str(m) for m in ms]
-    n = len(per_query)
+    answered = sum(1 for qid in qrels_d if run.results.get(qid))
+    for qid in qrels_d:  # trec_eval -c: a judged query without results scores 0 on every measure
+        per_query.setdefault(qid, {})
+        for name in names:
+            per_query[qid].setdefault(name, 0.0)
+    per_query = {qid: per_query[qid] for qid in qrels_d}  # judged queries only, in qrels order
+    n = len(qrels_d)
     aggregate = {name: (sum(v[name] for v in per_query.values()) / n if n else 0.0) for name in names}
-    return EvalResult(per_query=per_query, aggregate=aggregate, judged_queries=len(qrels_d))
+    return EvalResult(per_query=per_query, aggregate=aggregate, judged_queries=n, answered_queries=answered)

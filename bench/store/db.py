@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.errors import StoreError
+from bench.errors import DatabaseBusy, StoreError
 from bench.paths import lock_timeout
 from bench.store.migrations import MIGRATIONS
 
@@ -36,9 +36,11 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as e:
-            if not any(m in str(e) for m in _LOCK_MARKERS) or time.monotonic() > deadline:
-                raise StoreError(
-                    f"{path}: cannot open the results database ({e}). If another process holds it, wait for it or raise BENCH_DB_LOCK_TIMEOUT"
+            if not any(m in str(e) for m in _LOCK_MARKERS):
+                raise StoreError(f"{path}: cannot open the results database ({e})") from e
+            if time.monotonic() > deadline:
+                raise DatabaseBusy(
+                    f"{path}: another process held the results database for {_lock_timeout():g} s ({e}); wait for it or raise BENCH_DB_LOCK_TIMEOUT"
                 ) from e
             time.sleep(delay)
             delay = min(delay * 2, 1.0)

@@ -15,6 +15,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from bench.store.models import VERSION_LABELS
+
 __all__ = [
     "PUBLIC_PROVENANCES",
     "leaderboard_cells",
@@ -25,10 +27,14 @@ __all__ = [
     "leaderboard_query_values",
     "leaderboard_run",
     "leaderboard_top_documents",
+    "leaderboard_verdicts",
 ]
 
-PUBLIC_PROVENANCES: tuple[str, ...] = ("reference", "reproduced", "self-reported")
-"""Provenance values shown publicly (``pending`` never is)."""
+PUBLIC_PROVENANCES: tuple[str, ...] = ("reference", "reproduced", "self-reported", "local")
+"""Provenance values shown (``pending`` never is); each result carries its provenance as a badge."""
+
+_PICK_ORDER = "CASE r.provenance WHEN 'reproduced' THEN 0 WHEN 'reference' THEN 1 WHEN 'self-reported' THEN 2 ELSE 3 END"
+"""Which run represents a (model version, dataset) cell: runs made here first, then the newest."""
 
 
 def _provenances(provenances: Iterable[str] | None) -> list[str]:
@@ -50,16 +56,20 @@ def leaderboard_metrics(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def leaderboard_models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Models with at least one public run: name, family, kind, provenance, hf_id, revision, parameters,
-    dimension, training_datasets (list), metadata (dict), runs (count of public runs)."""
+    """Model versions with at least one public run: name (the version label), model_name, spec_hash, family, kind,
+    provenance (the best of its public runs), hf_id, revision, parameters, dimension, training_datasets (list),
+    metadata (dict), runs (count of public runs)."""
     df = con.execute(
         f"""
-        SELECT m.name, m.family, m.kind, m.provenance, m.hf_id, m.revision, m.parameters, m.dimension,
+        WITH v AS ({VERSION_LABELS})
+        SELECT v.label AS name, m.name AS model_name, m.spec_hash, m.family, m.kind,
+               arg_min(r.provenance, {_PICK_ORDER}) AS provenance, m.hf_id, m.revision, m.parameters, m.dimension,
                m.training_datasets, m.metadata, count(*) AS runs
-        FROM models m JOIN runs r ON r.model_name = m.name
+        FROM model_versions m JOIN v USING (name, spec_hash)
+        JOIN runs r ON r.model_name = m.name AND r.spec_hash = m.spec_hash
         WHERE r.provenance IN {_in(PUBLIC_PROVENANCES)}
         GROUP BY ALL
-        ORDER BY m.name
+        ORDER BY v.label
         """,
         list(PUBLIC_PROVENANCES),
     ).df()
@@ -90,7 +100,7 @@ def leaderboard_cells(
     provenances: Iterable[str] | None = None,
     dataset_hash: str | None = None,
 ) -> pd.DataFrame:
-    """The representative run of each (model, dataset content) and its value of ``metric``.
+    """The representative run of each (model version, dataset content) and its value of ``metric``.
 
     Args:
         con: a (read-only) connection.
@@ -99,8 +109,9 @@ def leaderboard_cells(
         dataset_hash: only this dataset content.
 
     Returns:
-        Columns model, dataset_hash, run_id, provenance, finished_at, value (NaN when the run lacks the metric),
-        evaluated_queries, environment_hash, wall_s, index_s, encode_s, search_s, cost (dict).
+        Columns model (version label), model_name, spec_hash, dataset_hash, run_id, provenance, finished_at, value
+        (a trec_eval -c mean; NaN when the run lacks the metric), evaluated_queries (= answered_queries),
+        judged_queries, coverage (answered / judged), environment_hash, wall_s, index_s, encode_s, search_s, cost (dict).
     """
     provs = _provenances(provenances)
     args: list[Any] = list(provs)
@@ -111,19 +122,22 @@ def leaderboard_cells(
     args.append(metric)
     df = con.execute(
         f"""
-        WITH ranked AS (
-            SELECT r.*, row_number() OVER (
-                PARTITION BY r.model_name, r.dataset_hash
-                ORDER BY (r.provenance = 'self-reported'), r.finished_at DESC, r.run_id
+        WITH v AS ({VERSION_LABELS}),
+        ranked AS (
+            SELECT r.*, v.label, row_number() OVER (
+                PARTITION BY r.model_name, r.spec_hash, r.dataset_hash
+                ORDER BY {_PICK_ORDER}, r.finished_at DESC, r.run_id
             ) AS pick
-            FROM runs r
+            FROM runs r JOIN v ON v.name = r.model_name AND v.spec_hash = r.spec_hash
             WHERE r.status = 'complete' AND r.provenance IN {_in(provs)} {where}
         )
-        SELECT k.model_name AS model, k.dataset_hash, k.run_id, k.provenance, k.finished_at, m.value,
-               k.evaluated_queries, k.environment_hash, k.wall_s, k.index_s, k.encode_s, k.search_s, k.cost
+        SELECT k.label AS model, k.model_name, k.spec_hash, k.dataset_hash, k.run_id, k.provenance, k.finished_at, m.value,
+               k.evaluated_queries, k.evaluated_queries AS answered_queries, k.judged_queries,
+               CASE WHEN k.judged_queries > 0 THEN k.evaluated_queries / k.judged_queries END AS coverage,
+               k.environment_hash, k.wall_s, k.index_s, k.encode_s, k.search_s, k.cost
         FROM ranked k LEFT JOIN metrics m ON m.run_id = k.run_id AND m.metric = ?
         WHERE k.pick = 1
-        ORDER BY k.model_name, k.dataset_hash
+        ORDER BY k.label, k.dataset_hash
         """,
         args,
     ).df()
@@ -147,7 +161,7 @@ def leaderboard_query_values(con: duckdb.DuckDBPyConnection, run_ids: Sequence[s
 
 
 def leaderboard_model_runs(con: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
-    """Every public run of ``model``, newest first (its reproduction history), with its headline metrics.
+    """Every public run of the model version labelled ``model``, newest first, with its headline metrics.
 
     Columns: run_id, dataset_hash, dataset, split, provenance, started_at, finished_at, spec_hash, weights_hash,
     environment_hash, code_version, wall_s, index_s, encode_s, search_s, eval_s, evaluated_queries, judged_queries,
@@ -160,8 +174,8 @@ def leaderboard_model_runs(con: duckdb.DuckDBPyConnection, model: str) -> pd.Dat
                r.search_s, r.eval_s, r.evaluated_queries, r.judged_queries, r.cost,
                (SELECT map(list(m.metric ORDER BY m.metric), list(m.value ORDER BY m.metric))
                 FROM metrics m WHERE m.run_id = r.run_id) AS metrics
-        FROM runs r JOIN datasets d USING (dataset_hash)
-        WHERE r.model_name = ? AND r.provenance IN {_in(PUBLIC_PROVENANCES)}
+        FROM runs r JOIN datasets d USING (dataset_hash) JOIN ({VERSION_LABELS}) v ON v.name = r.model_name AND v.spec_hash = r.spec_hash
+        WHERE v.label = ? AND r.provenance IN {_in(PUBLIC_PROVENANCES)}
         ORDER BY r.finished_at DESC, r.run_id
         """,
         [model, *PUBLIC_PROVENANCES],
@@ -198,6 +212,22 @@ def leaderboard_top_documents(con: duckdb.DuckDBPyConnection, run_id: str, qids:
         """,
         [run_id, *qids, depth, *PUBLIC_PROVENANCES],
     ).df()
+
+
+def leaderboard_verdicts(con: duckdb.DuckDBPyConnection, model: str, spec_hash: str) -> pd.DataFrame:
+    """The latest ``bench reproduce`` check per dataset content of one public model version (``model``: its name).
+
+    Columns as :func:`bench.store.reproductions.latest_verdicts`; empty when the version has no public run (a check of
+    a version nobody may see is not shown either).
+    """
+    from bench.store.reproductions import latest_verdicts
+
+    verdicts = latest_verdicts(con, model, spec_hash)
+    public = con.execute(
+        f"SELECT count(*) FROM runs WHERE model_name = ? AND spec_hash = ? AND provenance IN {_in(PUBLIC_PROVENANCES)}",
+        [model, spec_hash, *PUBLIC_PROVENANCES],
+    ).fetchone()
+    return verdicts if public and public[0] else verdicts.iloc[0:0]
 
 
 def _json(value: Any) -> dict[str, Any]:

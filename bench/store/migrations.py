@@ -173,3 +173,176 @@ def m003_submissions(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+
+
+# --- issue 8: identity and provenance
+@migration
+def m004_identity(con: duckdb.DuckDBPyConnection) -> None:
+    """Model versions keyed by (name, spec hash), owned names, derived provenance, trec_eval -c aggregates.
+
+    * every run gets an identity hash: its spec's hash, or one synthesised from name, family and origin
+      (``bench.identity.synthetic_identity``) for runs without a spec;
+    * ``models`` becomes the name-ownership table (owner: reference | local | submission | imported) and
+      ``model_versions`` holds each version's card and spec;
+    * runs recorded by ``bench eval --record`` (self-reported without a submission) become ``local``;
+    * aggregates of runs that did not answer every judged query are rescaled to ``trec_eval -c`` (an unanswered
+      judged query counts 0: mean over answered x answered / judged, exact for means), and their per-query rows get
+      zeros for the judged queries that a complete run on the same data shows;
+    * a dataset scored with identical ids dropped gets its identity hash (``bench.provenance.scoring_identity``);
+    * reproductions record the code version that checked them.
+    """
+    from bench.identity import reference_names, reference_spec_hashes, synthetic_identity
+    from bench.provenance import scoring_identity
+
+    # runs.spec_hash stays nullable in the schema (DuckDB cannot add NOT NULL after updates in one transaction):
+    # bench.store.runs.insert_run refuses a run without an identity
+
+    con.execute(
+        """
+        CREATE TABLE model_versions (
+            name VARCHAR NOT NULL,
+            spec_hash VARCHAR NOT NULL,            -- ModelSpec.spec_hash, or bench.identity.synthetic_identity(...)
+            family VARCHAR NOT NULL,
+            kind VARCHAR,
+            hf_id VARCHAR,
+            revision VARCHAR,
+            parameters BIGINT,
+            dimension INTEGER,
+            training_datasets VARCHAR[],
+            metadata JSON,
+            spec JSON,
+            first_seen TIMESTAMP NOT NULL,
+            current BOOLEAN NOT NULL,              -- shown by the name alone (others as name@hash8): bench.store.models
+            PRIMARY KEY (name, spec_hash)
+        )
+        """
+    )
+    spec_less = con.execute(
+        """SELECT DISTINCT r.model_name, m.family, s.submission_id
+           FROM runs r JOIN models m ON m.name = r.model_name LEFT JOIN submission_runs s USING (run_id)
+           WHERE r.spec_hash IS NULL"""
+    ).fetchall()
+    for name, family, sub in spec_less:
+        origin = f"submission:{sub}" if sub else "run-file"
+        con.execute(
+            f"""UPDATE runs SET spec_hash = ? WHERE model_name = ? AND spec_hash IS NULL
+                AND run_id {"IN" if sub else "NOT IN"} (SELECT run_id FROM submission_runs {"WHERE submission_id = ?" if sub else ""})""",
+            [synthetic_identity(name, family, origin), name, *([sub] if sub else [])],
+        )
+    con.execute(
+        """UPDATE runs SET provenance = 'local'
+           WHERE provenance = 'self-reported' AND run_id NOT IN (SELECT run_id FROM submission_runs)"""
+    )
+    con.execute(
+        """
+        INSERT INTO model_versions
+        SELECT r.model_name, r.spec_hash, m.family, m.kind, m.hf_id, m.revision, m.parameters, m.dimension,
+               m.training_datasets, m.metadata, any_value(r.spec ORDER BY r.finished_at DESC), min(r.finished_at), false
+        FROM runs r JOIN models m ON m.name = r.model_name
+        GROUP BY ALL
+        """
+    )
+    # the current version: the committed spec's for a reference name, else the newest
+    committed = reference_spec_hashes()
+    for (name,) in con.execute("SELECT DISTINCT name FROM model_versions").fetchall():
+        versions = [
+            h for (h,) in con.execute("SELECT spec_hash FROM model_versions WHERE name = ? ORDER BY first_seen DESC", [name]).fetchall()
+        ]
+        pick = committed[name] if committed.get(name) in versions else versions[0]
+        con.execute("UPDATE model_versions SET current = (spec_hash = ?) WHERE name = ?", [pick, name])
+    con.execute(
+        """
+        CREATE TABLE model_names AS
+        SELECT m.name,
+               CASE WHEN s.submission_id IS NOT NULL THEN 'submission'
+                    WHEN m.name IN (SELECT unnest(?::VARCHAR[]))
+                      OR m.name IN (SELECT model_name FROM runs WHERE provenance IN ('reference', 'reproduced')) THEN 'reference'
+                    ELSE 'local' END AS owner,
+               s.submission_id AS owner_key,
+               m.updated_at AS claimed_at
+        FROM models m LEFT JOIN (SELECT model_name, min(submission_id) AS submission_id FROM submissions GROUP BY 1) s
+             ON s.model_name = m.name
+        """,
+        [sorted(reference_names())],
+    )
+    con.execute("DROP TABLE models")
+    con.execute(
+        """
+        CREATE TABLE models (
+            name VARCHAR PRIMARY KEY,
+            owner VARCHAR NOT NULL,                -- reference | local | submission | imported (bench.store.models)
+            owner_key VARCHAR,                     -- the submission id, or the import source
+            claimed_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute("INSERT INTO models SELECT name, owner, owner_key, claimed_at FROM model_names")
+    con.execute("DROP TABLE model_names")
+    # trec_eval -c: zeros for unanswered judged queries (where a complete run shows which they are), then rescale means
+    con.execute(
+        """
+        INSERT INTO query_metrics
+        SELECT r.run_id, j.qid, m.metric, 0.0
+        FROM runs r
+        JOIN (SELECT DISTINCT r2.dataset_hash, q.qid FROM query_metrics q JOIN runs r2 USING (run_id)
+              WHERE r2.evaluated_queries = r2.judged_queries) j ON j.dataset_hash = r.dataset_hash
+        JOIN metrics m ON m.run_id = r.run_id
+        WHERE r.evaluated_queries < r.judged_queries
+          AND NOT EXISTS (SELECT 1 FROM query_metrics x WHERE x.run_id = r.run_id AND x.qid = j.qid AND x.metric = m.metric)
+        """
+    )
+    con.execute(
+        """UPDATE metrics SET value = value * r.evaluated_queries / r.judged_queries
+           FROM runs r WHERE r.run_id = metrics.run_id AND r.judged_queries > 0 AND r.evaluated_queries < r.judged_queries"""
+    )
+    # a dataset scored with identical ids dropped is another dataset identity
+    for (old,) in con.execute("SELECT dataset_hash FROM datasets WHERE drop_identical_ids").fetchall():
+        new = scoring_identity(old, True)
+        for table in ("datasets", "runs", "reproductions", "submission_runs"):
+            con.execute(f"UPDATE {table} SET dataset_hash = ? WHERE dataset_hash = ?", [new, old])
+    con.execute("ALTER TABLE reproductions ADD COLUMN code_version VARCHAR")
+
+
+@migration
+def m_training_cards(con: duckdb.DuckDBPyConnection) -> None:
+    """Training cards (``bench train``): one row per training of a recipe, keyed by card id (bench.store.training)."""
+    con.execute(
+        """
+        CREATE TABLE training_cards (
+            card_id VARCHAR PRIMARY KEY,
+            model_name VARCHAR NOT NULL,
+            spec_hash VARCHAR NOT NULL,            -- the student spec's hash (recipe included)
+            train_key VARCHAR NOT NULL,            -- the train stage's cache key (bench.training.pipeline.plan)
+            weights_sha256 VARCHAR NOT NULL,       -- the trained folder's fingerprint (bench.weights)
+            training_datasets VARCHAR[] NOT NULL,  -- the collections it trained on (zero-shot flag)
+            seed BIGINT NOT NULL,
+            threads INTEGER NOT NULL,
+            wall_s DOUBLE NOT NULL,
+            examples_per_s DOUBLE,
+            card JSON NOT NULL,                    -- teachers, margin rule, counts, hyper-parameters, stages, environment
+            loss_curve JSON NOT NULL,              -- [[step, loss], ...]
+            trained_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute("CREATE INDEX training_cards_model ON training_cards(model_name)")
+
+
+@migration
+def m_thoughts(con: duckdb.DuckDBPyConnection) -> None:
+    """Thoughts of reasoning-embedder runs: every generated thought, recorded with its run (bench.store.thoughts)."""
+    con.execute(
+        """
+        CREATE TABLE thoughts (
+            run_id VARCHAR NOT NULL,
+            qid VARCHAR NOT NULL,
+            sample INTEGER NOT NULL,               -- 0 .. thoughts per query - 1
+            query VARCHAR NOT NULL,                -- the query text the thought was written for
+            text VARCHAR NOT NULL,                 -- model output: render as plain text
+            tokens INTEGER NOT NULL,               -- generated tokens
+            seconds DOUBLE NOT NULL,               -- generation time charged to this thought
+            finish_reason VARCHAR NOT NULL,        -- stop | length
+            PRIMARY KEY (run_id, qid, sample)
+        )
+        """
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 
@@ -33,12 +34,15 @@ def insert_reproduction(
     dataset_name: str,
     run_id: str | None,
     rows: Iterable[ReproductionRow],
+    code_version: str | None = None,
 ) -> None:
-    """Insert the per-metric rows of one reproduction."""
+    """Insert the per-metric rows of one reproduction (``code_version``: the brewbench that checked)."""
     for r in rows:
         diff = None if r.observed is None else r.observed - r.expected
         con.execute(
-            "INSERT INTO reproductions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            """INSERT INTO reproductions (reproduction_id, checked_at, model_name, source, spec_hash, dataset_hash, dataset_name,
+                                         run_id, metric, expected, observed, diff, tolerance, verdict, code_version)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 reproduction_id,
                 checked_at,
@@ -54,6 +58,7 @@ def insert_reproduction(
                 diff,
                 r.tolerance,
                 r.verdict,
+                code_version,
             ],
         )
 
@@ -70,3 +75,47 @@ def reproductions_table(con: duckdb.DuckDBPyConnection, model: str | None = None
         """,
         args,
     ).df()
+
+
+def latest_verdicts(con: duckdb.DuckDBPyConnection, model: str, spec_hash: str | None = None) -> pd.DataFrame:
+    """The latest ``bench reproduce`` check of ``model`` on each dataset content, with its overall verdict.
+
+    Args:
+        con: a (read-only) connection.
+        model: the model name.
+        spec_hash: only checks of this spec version; None: the latest check per dataset content, whichever version.
+
+    Returns:
+        One row per dataset content (ordered by dataset name): dataset, dataset_hash, verdict (the worst of its metrics:
+        FAIL, else OKish, else OK), checked_at, code_version (None for checks recorded before it was), spec_hash, run_id
+        (the run it vouches for; None when it failed), metrics (how many were compared), failed (metrics whose verdict
+        is FAIL), max_abs_diff, and diffs (metric -> observed - expected, None when not computed).
+    """
+    clause, args = ("AND spec_hash = ?", [model, spec_hash]) if spec_hash is not None else ("", [model])
+    df = con.execute(
+        f"""
+        WITH checks AS (
+            SELECT reproduction_id,
+                   any_value(checked_at) AS checked_at, any_value(dataset_name) AS dataset, any_value(dataset_hash) AS dataset_hash,
+                   any_value(spec_hash) AS spec_hash, any_value(code_version) AS code_version, any_value(run_id) AS run_id,
+                   CASE WHEN bool_or(verdict = 'FAIL') THEN 'FAIL' WHEN bool_or(verdict = 'OKish') THEN 'OKish' ELSE 'OK' END AS verdict,
+                   count(*) AS metrics,
+                   list(metric ORDER BY metric) FILTER (WHERE verdict = 'FAIL') AS failed,
+                   max(abs(diff)) AS max_abs_diff,
+                   map(list(metric ORDER BY metric), list(diff ORDER BY metric)) AS diffs
+            FROM reproductions
+            WHERE model_name = ? {clause}
+            GROUP BY reproduction_id
+        ),
+        ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY dataset_hash ORDER BY checked_at DESC, reproduction_id DESC) AS pick FROM checks
+        )
+        SELECT dataset, dataset_hash, verdict, checked_at, code_version, spec_hash, run_id, metrics, failed, max_abs_diff, diffs
+        FROM ranked WHERE pick = 1
+        ORDER BY dataset, dataset_hash
+        """,
+        args,
+    ).df()
+    df["failed"] = [[str(m) for m in v] if isinstance(v, list | tuple | np.ndarray) else [] for v in df["failed"]]
+    df["diffs"] = [dict(v) if isinstance(v, dict) else {} for v in df["diffs"]]
+    return df

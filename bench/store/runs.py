@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +20,10 @@ import pandas as pd
 
 from bench.errors import StoreError
 from bench.evaluation.evaluate import EvalResult
+from bench.identity import Writer
 from bench.store.db import transaction
+from bench.store.models import VERSION_LABELS, ModelRow, claim_name
 from bench.types import Run, Timings
-
-PROVENANCES = ("reference", "reproduced", "self-reported", "pending")
 
 
 @dataclass(frozen=True)
@@ -41,29 +41,19 @@ class DatasetRow:
 
 
 @dataclass(frozen=True)
-class ModelRow:
-    name: str
-    family: str
-    kind: str | None
-    provenance: str = "reference"
-    hf_id: str | None = None
-    revision: str | None = None
-    parameters: int | None = None
-    dimension: int | None = None
-    training_datasets: tuple[str, ...] = ()
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class RunRecord:
-    """Everything about one run that goes into the database."""
+    """Everything about one run that goes into the database.
+
+    ``spec_hash`` is the model version's identity (a spec's hash, or :func:`bench.identity.synthetic_identity`);
+    ``writer`` says who writes it (its provenance and the owner its model name must belong to).
+    """
 
     run_id: str
     model: ModelRow
     dataset: DatasetRow
-    provenance: str
+    writer: Writer
     spec: Mapping[str, Any] | None
-    spec_hash: str | None
+    spec_hash: str
     weights_hash: str | None
     environment: Mapping[str, Any]
     environment_hash: str
@@ -74,6 +64,10 @@ class RunRecord:
     cost: Mapping[str, Any]
     evaluation: EvalResult
     run: Run
+
+    @property
+    def provenance(self) -> str:
+        return self.writer.provenance
 
 
 def _upsert_dataset(con: duckdb.DuckDBPyConnection, d: DatasetRow, now: datetime) -> None:
@@ -91,30 +85,6 @@ def _upsert_dataset(con: duckdb.DuckDBPyConnection, d: DatasetRow, now: datetime
             d.qrels,
             d.drop_identical_ids,
             d.source,
-            now,
-        ],
-    )
-
-
-def upsert_model(con: duckdb.DuckDBPyConnection, m: ModelRow, now: datetime) -> None:
-    con.execute(
-        """INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (name) DO UPDATE SET family = excluded.family, kind = excluded.kind,
-             provenance = excluded.provenance, hf_id = excluded.hf_id, revision = excluded.revision,
-             parameters = excluded.parameters, dimension = excluded.dimension,
-             training_datasets = excluded.training_datasets, metadata = excluded.metadata,
-             updated_at = excluded.updated_at""",
-        [
-            m.name,
-            m.family,
-            m.kind,
-            m.provenance,
-            m.hf_id,
-            m.revision,
-            m.parameters,
-            m.dimension,
-            list(m.training_datasets),
-            json.dumps(dict(m.metadata), default=str),
             now,
         ],
     )
@@ -143,14 +113,18 @@ def record_run(con: duckdb.DuckDBPyConnection, rec: RunRecord) -> str:
 
 
 def insert_run(con: duckdb.DuckDBPyConnection, rec: RunRecord) -> str:
-    """Insert ``rec`` inside the caller's open transaction (several runs, one commit); returns its run id."""
-    if rec.provenance not in PROVENANCES:
-        raise StoreError(f"provenance '{rec.provenance}' is not one of {', '.join(PROVENANCES)}")
+    """Insert ``rec`` inside the caller's open transaction (several runs, one commit); returns its run id.
+
+    Raises:
+        NameTaken: the model name belongs to another owner, spec or submission (nothing is written).
+    """
+    if not rec.spec_hash:
+        raise StoreError(f"run {rec.run_id}: no identity hash; every run is recorded with its spec hash (or a synthetic identity)")
     metrics, query_metrics, rankings = _frames(rec)
     t = rec.timings
+    claim_name(con, rec.model, rec.spec_hash, rec.spec, rec.writer, rec.finished_at)
     try:
         _upsert_dataset(con, rec.dataset, rec.finished_at)
-        upsert_model(con, rec.model, rec.finished_at)
         con.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -193,25 +167,55 @@ def insert_run(con: duckdb.DuckDBPyConnection, rec: RunRecord) -> str:
 HEADLINE = ("nDCG@10", "R@100", "R@1000")
 
 
-def results_table(con: duckdb.DuckDBPyConnection, dataset: str | None = None, model: str | None = None) -> pd.DataFrame:
-    """One row per run: model, dataset, provenance, headline metrics, wall time (newest first)."""
+def results_table(
+    con: duckdb.DuckDBPyConnection, dataset: str | None = None, model: str | None = None, history: bool = False
+) -> pd.DataFrame:
+    """Recorded runs, newest first: by default the latest run of each model version on each dataset, all with ``history``.
+
+    Columns: run_id, model (version label), spec_hash, dataset, split, dataset_hash (12), provenance, the headline
+    metrics (trec_eval -c means), answered, judged, coverage, verdict (latest reproduction of that version on that
+    dataset: OK / OKish / FAIL, or None), wall_s, index_s, search_s, finished_at. ``model`` matches a name or a label.
+    """
     where, args = [], []
     if dataset:
         where.append("(d.name = ? OR d.dataset_hash = ?)")
         args += [dataset, dataset]
     if model:
-        where.append("r.model_name = ?")
-        args.append(model)
+        where.append("(r.model_name = ? OR v.label = ?)")
+        args += [model, model]
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     pivot = ", ".join(f"max(CASE WHEN m.metric = '{name}' THEN m.value END) AS \"{name}\"" for name in HEADLINE)
+    latest = (
+        ""
+        if history
+        else "QUALIFY row_number() OVER (PARTITION BY r.model_name, r.spec_hash, r.dataset_hash ORDER BY r.finished_at DESC, r.run_id) = 1"
+    )
     return con.execute(
         f"""
-        SELECT r.run_id, r.model_name AS model, d.name AS dataset, d.split, left(d.dataset_hash, 12) AS dataset_hash,
-               r.provenance, {pivot}, r.wall_s, r.index_s, r.search_s, r.finished_at
-        FROM runs r JOIN datasets d USING (dataset_hash) LEFT JOIN metrics m USING (run_id)
-        {clause}
+        WITH v AS ({VERSION_LABELS}),
+        each AS (
+            SELECT model_name, spec_hash, dataset_hash, reproduction_id, max(checked_at) AS checked_at,
+                   CASE WHEN bool_or(verdict = 'FAIL') THEN 'FAIL' WHEN bool_or(verdict = 'OKish') THEN 'OKish' ELSE 'OK' END AS verdict
+            FROM reproductions GROUP BY model_name, spec_hash, dataset_hash, reproduction_id
+        ),
+        checks AS (
+            SELECT * FROM each
+            QUALIFY row_number() OVER (PARTITION BY model_name, spec_hash, dataset_hash ORDER BY checked_at DESC, reproduction_id) = 1
+        ),
+        picked AS (
+            SELECT r.*, v.label FROM runs r JOIN v ON v.name = r.model_name AND v.spec_hash = r.spec_hash
+            JOIN datasets d USING (dataset_hash)
+            {clause}
+            {latest}
+        )
+        SELECT r.run_id, r.label AS model, r.spec_hash, d.name AS dataset, d.split, left(d.dataset_hash, 12) AS dataset_hash,
+               r.provenance, {pivot}, r.evaluated_queries AS answered, r.judged_queries AS judged,
+               CASE WHEN r.judged_queries > 0 THEN r.evaluated_queries / r.judged_queries END AS coverage,
+               c.verdict, r.wall_s, r.index_s, r.search_s, r.finished_at
+        FROM picked r JOIN datasets d USING (dataset_hash) LEFT JOIN metrics m USING (run_id)
+        LEFT JOIN checks c ON c.model_name = r.model_name AND c.spec_hash = r.spec_hash AND c.dataset_hash = r.dataset_hash
         GROUP BY ALL
-        ORDER BY r.finished_at DESC
+        ORDER BY r.finished_at DESC, r.run_id
         """,
         args,
     ).df()
@@ -235,7 +239,18 @@ def ranking(con: duckdb.DuckDBPyConnection, run_id: str, qid: str, depth: int = 
 
 def count_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row counts per table (used to prove that failed writes leave nothing behind)."""
-    tables = ("datasets", "models", "runs", "metrics", "query_metrics", "rankings", "reproductions", "submissions", "submission_runs")
+    tables = (
+        "datasets",
+        "models",
+        "model_versions",
+        "runs",
+        "metrics",
+        "query_metrics",
+        "rankings",
+        "reproductions",
+        "submissions",
+        "submission_runs",
+    )
     return {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}  # type: ignore[index]
 
 

@@ -55,13 +55,12 @@ def insert_submission(
 def set_provenance(
     con: duckdb.DuckDBPyConnection, *, submission_id: str, model_name: str, run_ids: Iterable[str], provenance: str, now: datetime
 ) -> None:
-    """Move a submission, its model and the given runs to ``provenance`` (pending -> self-reported -> reproduced)."""
+    """Move a submission and the given runs of ``model_name`` to ``provenance`` (pending -> self-reported -> reproduced)."""
     if provenance not in SUBMISSION_STATUSES:
         raise StoreError(f"submission status '{provenance}' is not one of {', '.join(SUBMISSION_STATUSES)}")
     ids = list(run_ids)
     if ids:
         con.execute(f"UPDATE runs SET provenance = ? WHERE run_id IN ({', '.join('?' for _ in ids)})", [provenance, *ids])
-    con.execute("UPDATE models SET provenance = ?, updated_at = ? WHERE name = ?", [provenance, now, model_name])
     con.execute("UPDATE submissions SET status = ?, updated_at = ? WHERE submission_id = ?", [provenance, now, submission_id])
 
 
@@ -86,13 +85,16 @@ def submission_runs(con: duckdb.DuckDBPyConnection, submission_id: str) -> dict[
     return dict(rows)
 
 
-def model_owner(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str | None] | None:
-    """``(provenance, submission id or None)`` of a recorded model name, or None when the name is free."""
-    row = con.execute(
-        "SELECT m.provenance, s.submission_id FROM models m LEFT JOIN submissions s ON s.model_name = m.name WHERE m.name = ? LIMIT 1",
-        [name],
-    ).fetchone()
-    return (row[0], row[1]) if row else None
+def submission_files(con: duckdb.DuckDBPyConnection, submission_id: str) -> tuple[str | None, dict[str, str]] | None:
+    """What was ingested: ``(identity hash of its runs, dataset_hash -> sha256 of the run file)``; None if not ingested."""
+    rows = con.execute(
+        """SELECT s.dataset_hash, s.file_sha256, r.spec_hash FROM submission_runs s JOIN runs r USING (run_id)
+           WHERE s.submission_id = ?""",
+        [submission_id],
+    ).fetchall()
+    if not rows:
+        return None
+    return rows[0][2], {d: sha for d, sha, _ in rows}
 
 
 def submissions_table(con: duckdb.DuckDBPyConnection, status: str | None = None) -> pd.DataFrame:

@@ -14,13 +14,15 @@ from pathlib import Path
 
 import duckdb
 
-from bench.errors import SubmissionError
+from bench.errors import NameTaken, SubmissionError
 from bench.evaluation.evaluate import evaluate
 from bench.evaluation.measures import DEFAULT_MEASURES
 from bench.execute import run_record
+from bench.identity import Writer, synthetic_identity
 from bench.store.db import open_writer, transaction
-from bench.store.runs import ModelRow, insert_run
-from bench.store.submissions import insert_submission, model_owner, set_provenance, submission_info, submission_runs
+from bench.store.models import ModelRow, check_name
+from bench.store.runs import insert_run
+from bench.store.submissions import insert_submission, set_provenance, submission_info, submission_runs
 from bench.submissions.validate import ValidSubmission
 from bench.types import Timings
 
@@ -34,14 +36,13 @@ class Ingested:
     runs: dict[str, tuple[str, dict[str, float]]]
 
 
-def model_row(sub: ValidSubmission, status: str) -> ModelRow:
+def model_row(sub: ValidSubmission) -> ModelRow:
     m = sub.meta
     spec = sub.spec
     return ModelRow(
         name=m.name,
         family=m.family,
         kind=spec.kind if spec else None,
-        provenance=status,
         hf_id=spec.weights.id if spec and spec.weights else None,
         revision=spec.weights.revision if spec and spec.weights else None,
         parameters=m.parameters,
@@ -72,7 +73,13 @@ def ingest(sub: ValidSubmission, db: Path, status: str = "self-reported", source
     """
     if status not in ("self-reported", "pending"):
         raise SubmissionError(f"a submission is ingested as self-reported or pending, not '{status}'")
-    model = model_row(sub, status)
+    model = model_row(sub)
+    writer = submission_writer(sub, status)
+    identity = (
+        sub.spec.spec_hash
+        if sub.spec is not None
+        else synthetic_identity(sub.meta.name, sub.meta.family, f"submission:{sub.submission_id}")
+    )
     records = []
     for rf in sub.runs:
         started = _now()
@@ -87,14 +94,15 @@ def ingest(sub: ValidSubmission, db: Path, status: str = "self-reported", source
             evaluation=result,
             timings=Timings(eval_s=eval_s, total_s=eval_s),
             started_at=started,
-            provenance=status,
+            writer=writer,
+            spec_hash=identity,
             spec=sub.spec,
             cost={"submission": sub.submission_id, "file": rf.file, "coverage": rf.coverage},
         )
         records.append((rf, rec))
 
     with open_writer(db) as con:
-        _check_free(con, sub)
+        _check_free(con, sub, identity)
         with transaction(con, f"recording submission {sub.submission_id}"):
             for _, rec in records:
                 insert_run(con, rec)
@@ -112,20 +120,21 @@ def ingest(sub: ValidSubmission, db: Path, status: str = "self-reported", source
     return Ingested(sub.submission_id, status, {rf.dataset.name: (rec.run_id, dict(rec.evaluation.aggregate)) for rf, rec in records})
 
 
-def _check_free(con: duckdb.DuckDBPyConnection, sub: ValidSubmission) -> None:
+def _check_free(con: duckdb.DuckDBPyConnection, sub: ValidSubmission, identity: str) -> None:
     if submission_info(con, sub.submission_id) is not None:
         raise SubmissionError(
             f"submission '{sub.submission_id}' is already recorded; submit a new version in a folder with another name",
             [f"{sub.root}: submission id '{sub.submission_id}' is taken; rename the folder (e.g. add -v2)"],
         )
-    owner = model_owner(con, sub.meta.name)
-    if owner is not None:
-        provenance, other = owner
-        who = f"submission '{other}'" if other else f"a {provenance} model"
-        raise SubmissionError(
-            f"model name '{sub.meta.name}' already belongs to {who}; choose another name",
-            [f"{sub.root / 'submission.yaml'}: name: '{sub.meta.name}' is taken by {who}; choose another name"],
-        )
+    try:
+        check_name(con, sub.meta.name, identity, submission_writer(sub, "pending"))
+    except NameTaken as e:
+        raise SubmissionError(str(e), [f"{sub.root / 'submission.yaml'}: name: {e}"]) from None
+
+
+def submission_writer(sub: ValidSubmission, status: str) -> Writer:
+    """Submissions write as themselves: the name belongs to this submission id."""
+    return Writer(status, "submission", sub.submission_id)
 
 
 def approve(db: Path, submission_id: str) -> str:

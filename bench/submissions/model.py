@@ -12,10 +12,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
-from bench.specs import MAX_DIMENSION, MAX_PARAMETERS, TYPE_FIXES, Family
+from bench.specs import MAX_DIMENSION, MAX_PARAMETERS, NAME_PATTERN, TYPE_FIXES, Family
 from bench.yamlfile import YamlSyntaxError, line_of, load_with_nodes
 
-NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _FIX = {

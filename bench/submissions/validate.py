@@ -19,18 +19,18 @@ from pydantic import ValidationError
 
 from bench.datasets.beir import Dataset
 from bench.errors import BenchError, SubmissionError
+from bench.identity import reference_names
 from bench.specs import ModelSpec, parse_spec_problems
 from bench.submissions.model import Submission, parse_submission
 from bench.submissions.runfile import DEFAULT_LIMITS, Limits, check_run_file
 from bench.types import Run
-from bench.yamlfile import YamlSyntaxError, load_with_nodes, read_yaml_file
+from bench.yamlfile import load_with_nodes
 
 SUBMISSION_FILE = "submission.yaml"
 SPEC_FILE = "spec.yaml"
 RUNS_DIR = "runs"
 RUN_SUFFIXES = (".trec.gz", ".trec")
 MAX_YAML_BYTES = 64 << 10
-REFERENCE_MODELS = Path(__file__).resolve().parents[2] / "models"
 _DATASET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
@@ -152,19 +152,6 @@ def _read_meta(folder: Path, root: Path, problems: list[str]) -> Submission | No
         problems.append(f"{display}:{line}: name: '{meta.name}' is a reference model of this benchmark; choose another name")
         return None
     return meta
-
-
-def reference_names(models_dir: Path = REFERENCE_MODELS) -> set[str]:
-    """Names of the reference specs (``models/*.yaml``): reserved, a submission cannot take them."""
-    names = set()
-    for path in sorted(models_dir.glob("*.yaml")) if models_dir.is_dir() else []:
-        try:
-            data, _ = read_yaml_file(path)
-        except YamlSyntaxError:
-            continue
-        if isinstance(data, dict) and isinstance(data.get("name"), str):
-            names.add(data["name"])
-    return names
 
 
 # -- spec.yaml --------------------------------------------------------------------------------------

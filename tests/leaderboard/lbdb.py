@@ -4,10 +4,10 @@ Contents (all on the shared classic collections):
 
 * ``bm25-flat`` and ``bm25-multifield`` (reference) on adi, time and med; ``bm25-flat`` on adi once more as
   ``reproduced`` (a reproduction history);
-* ``bm25-tuned-med`` (reference, k1=1.2 b=0.75) declaring ``training_datasets: [med]``, on med and adi only
-  (a zero-shot flag and a missing cell);
-* a self-reported ``dense`` model recorded with ``bench eval --record`` from a TREC file on adi and time,
-  whose name is hostile Markdown/HTML (it must render as text);
+* ``bm25-tuned-med`` (local: a spec that is not a committed file, k1=1.2 b=0.75) declaring ``training_datasets: [med]``,
+  on med and adi only (a zero-shot flag and a missing cell);
+* a local ``dense`` model recorded from a TREC run on adi and time, whose name is hostile Markdown/HTML (it must
+  render as text: the CLI refuses such names today, but a database may hold them from before);
 * a ``pending`` run that must never be shown.
 
 ``python tests/leaderboard/lbdb.py OUT.duckdb`` builds one by hand.
@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.cli import main as bench_main
+from bench.datasets.beir import Dataset
 from bench.datasets.registry import resolve_dataset
-from bench.evaluation import evaluate, write_trec_run
-from bench.execute import execute_run, record
+from bench.evaluation import evaluate
+from bench.execute import execute_run, model_row, record, run_record
+from bench.identity import LOCAL, Writer, synthetic_identity
 from bench.specs import load_spec, parse_spec
-from bench.store.runs import ModelRow
+from bench.store.models import ModelRow
 from bench.types import Run, Timings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,43 +61,66 @@ def _swap_top_two(run: Run, tag: str) -> Run:
     return Run(out, tag)
 
 
+def _record_run(db: Path, model: ModelRow, ds: Dataset, run: Run, writer: Writer, spec_hash: str) -> str:
+    return record(
+        db,
+        run_record(
+            model=model,
+            dataset=ds,
+            stats=ds.validate(),
+            run=run,
+            evaluation=evaluate(run, ds.qrels()),
+            timings=Timings(),
+            started_at=datetime.now(UTC).replace(tzinfo=None),
+            writer=writer,
+            spec_hash=spec_hash,
+        ),
+    )
+
+
 def build(db: Path, work: Path) -> Built:
     work.mkdir(parents=True, exist_ok=True)
-    flat = load_spec(ROOT / "models" / "bm25-flat.yaml")
-    multi = load_spec(ROOT / "models" / "bm25-multifield.yaml")
+    flat_path, multi_path = ROOT / "models" / "bm25-flat.yaml", ROOT / "models" / "bm25-multifield.yaml"
+    flat, multi = load_spec(flat_path), load_spec(multi_path)
     tuned = parse_spec(TUNED, "<bm25-tuned-med>")
     ids: dict[tuple[str, str], str] = {}
     flat_runs: dict[str, Run] = {}
     for name in ("adi", "time", "med"):
         ds = resolve_dataset(name)
-        summary, out, _ = execute_run(flat, ds, db)
+        summary, out, _ = execute_run(flat, ds, db, spec_path=flat_path)
+        assert summary.provenance == "reference", summary.provenance
         ids[(flat.name, name)] = summary.run_id
         flat_runs[name] = out.run
-        summary, _, _ = execute_run(multi, ds, db)
+        summary, _, _ = execute_run(multi, ds, db, spec_path=multi_path)
         ids[(multi.name, name)] = summary.run_id
-    summary, _, _ = execute_run(flat, resolve_dataset("adi"), db, provenance="reproduced")
-    ids[(flat.name, "adi")] = summary.run_id
+    adi = resolve_dataset("adi")
+    summary, out, evaluation = execute_run(flat, adi, None, spec_path=flat_path)  # what a passing `bench reproduce` writes:
+    ids[(flat.name, "adi")] = record(
+        db,
+        run_record(
+            model=model_row(flat),
+            dataset=adi,
+            stats=adi.validate(),
+            run=out.run,
+            evaluation=evaluation,
+            timings=summary.timings,
+            started_at=datetime.now(UTC).replace(tzinfo=None),
+            writer=Writer("reproduced", "reference"),
+            spec_hash=flat.spec_hash,
+            spec=flat,
+            cost=out.cost,
+        ),
+    )
     for name in ("med", "adi"):
         summary, _, _ = execute_run(tuned, resolve_dataset(name), db)
         ids[(tuned.name, name)] = summary.run_id
+    hostile = ModelRow(name=HOSTILE, family="dense", kind=None)
     for name in ("adi", "time"):
-        trec = work / f"submitted-{name}.trec"
-        write_trec_run(_swap_top_two(flat_runs[name], "submitted"), trec)
-        code = bench_main(["eval", str(trec), "--dataset", name, "--record", "--model", HOSTILE, "--family", "dense", "--db", str(db)])
-        assert code == 0, f"bench eval --record failed with exit code {code}"
-    ds = resolve_dataset("adi")
-    pending_run = _swap_top_two(flat_runs["adi"], PENDING)
-    record(
-        db,
-        model=ModelRow(name=PENDING, family="dense", kind=None, provenance="self-reported", parameters=5_000_000),
-        dataset=ds,
-        stats=ds.validate(),
-        run=pending_run,
-        evaluation=evaluate(pending_run, ds.qrels()),
-        timings=Timings(),
-        started_at=datetime.now(UTC).replace(tzinfo=None),
-        provenance="pending",
-    )
+        submitted = _swap_top_two(flat_runs[name], "submitted")
+        _record_run(db, hostile, resolve_dataset(name), submitted, LOCAL, synthetic_identity(HOSTILE, "dense", "run-file"))
+    pending = ModelRow(name=PENDING, family="dense", kind=None, parameters=5_000_000)
+    writer = Writer("pending", "submission", "pending-secret-upload")
+    _record_run(db, pending, adi, _swap_top_two(flat_runs["adi"], PENDING), writer, synthetic_identity(PENDING, "dense", "submission"))
     return Built(db=db, run_ids=ids)
 
 

@@ -15,10 +15,12 @@ from streamlit.testing.v1 import AppTest
 from bench.datasets import resolve_dataset
 from bench.evaluation import evaluate
 from bench.evaluation.stats import compare
-from bench.execute import record
+from bench.execute import record, run_record
+from bench.identity import LOCAL, synthetic_identity
 from bench.store.db import open_read_only
 from bench.store.leaderboard import leaderboard_cells, leaderboard_datasets
-from bench.store.runs import ModelRow, query_metrics
+from bench.store.models import ModelRow
+from bench.store.runs import query_metrics
 from bench.types import Run, Timings
 
 App = Callable[..., AppTest]
@@ -69,7 +71,8 @@ def test_overview_shows_every_public_model_with_a_fair_mean(app: App, leaderboar
     # the tuned model lacks time and the self-reported one lacks med: the mean runs over adi alone
     assert t["Mean"].to_dict() == pytest.approx(t["adi"].to_dict())
     assert t.at["bm25-flat", "adi"] == pytest.approx(_cell(leaderboard_db.db, "bm25-flat", "adi"))
-    assert t.at["bm25-flat", "Coverage"] == "3/3" and t.at[HOSTILE, "Coverage"] == "2/3"
+    assert t.at["bm25-flat", "Datasets"] == "3/3" and t.at[HOSTILE, "Datasets"] == "2/3"
+    assert t.at["bm25-flat", "Coverage"] == 1.0 and t.at[HOSTILE, "Coverage"] == 1.0  # every judged query answered
     assert pd.isna(t.at[HOSTILE, "med"]) and pd.isna(t.at["bm25-tuned-med", "time"])
     assert list(table["Rank"]) == sorted(table["Rank"])
     assert t.at["bm25-flat", "Provenance"] == "reference, reproduced"
@@ -101,12 +104,13 @@ def test_overview_family_and_provenance_filters(app: App) -> None:
     t = _table(at, "Model", "Mean").set_index("Model")
     assert HOSTILE not in t.index
     assert t.at["bm25-flat", "Mean"] == pytest.approx((t.at["bm25-flat", "adi"] + t.at["bm25-flat", "med"]) / 2)  # adi+med now shared
-    _widget(at, "multiselect", "Family").set_value(["lexical", "dense"]).run()
-    _widget(at, "multiselect", "Provenance").set_value(["self-reported"]).run()
+    _widget(at, "multiselect", "Family").set_value(["dense"]).run()
+    _widget(at, "multiselect", "Provenance").set_value(["local"]).run()
     assert list(_table(at, "Model", "Mean")["Model"]) == [HOSTILE]
+    _widget(at, "multiselect", "Family").set_value(["lexical", "dense"]).run()
     _widget(at, "multiselect", "Provenance").set_value(["reproduced"]).run()
     t = _table(at, "Model", "Mean").set_index("Model")
-    assert list(t.index) == ["bm25-flat"] and t.at["bm25-flat", "Coverage"] == "1/1"
+    assert list(t.index) == ["bm25-flat"] and t.at["bm25-flat", "Datasets"] == "1/1"
 
 
 def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
@@ -114,7 +118,7 @@ def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
     assert any("trained on that dataset" in c.value for c in at.caption)
     _widget(at, "toggle", "Zero-shot only").set_value(True).run()
     t = _table(at, "Model", "Mean").set_index("Model")
-    assert pd.isna(t.at["bm25-tuned-med", "med"]) and t.at["bm25-tuned-med", "Coverage"] == "1/3"
+    assert pd.isna(t.at["bm25-tuned-med", "med"]) and t.at["bm25-tuned-med", "Datasets"] == "1/3"
     assert any("1 cell(s) hidden" in i.value for i in at.info)
     _widget(at, "toggle", "Zero-shot only").set_value(False).run()
 
@@ -211,21 +215,22 @@ def test_model_page_shows_training_card_and_sample_thoughts(tmp_path: Path, monk
     card = {"teacher": "cross-encoder-x", "negatives": "adaptive margin", "note": "[x](https://evil.example)"}
     record(
         db,
-        model=ModelRow(
-            "reasoner", "reasoning", "reasoning-embedder", "reference", parameters=135_000_000, metadata={"training_card": card}
+        run_record(
+            model=ModelRow("reasoner", "reasoning", "reasoning-embedder", parameters=135_000_000, metadata={"training_card": card}),
+            dataset=ds,
+            stats=ds.validate(),
+            run=run,
+            evaluation=evaluate(run, ds.qrels()),
+            timings=Timings(encode_s=2.0, total_s=3.0),
+            started_at=datetime.now(UTC).replace(tzinfo=None),
+            writer=LOCAL,
+            spec_hash=synthetic_identity("reasoner", "reasoning", "test"),
+            cost={
+                "encode_docs_per_s": 41.0,
+                "thinking_tokens": 3500,
+                "sample_thoughts": [{"qid": "1", "thought": "The user wants *bold* [x](https://evil.example)"}],
+            },
         ),
-        dataset=ds,
-        stats=ds.validate(),
-        run=run,
-        evaluation=evaluate(run, ds.qrels()),
-        timings=Timings(encode_s=2.0, total_s=3.0),
-        started_at=datetime.now(UTC).replace(tzinfo=None),
-        provenance="reference",
-        cost={
-            "encode_docs_per_s": 41.0,
-            "thinking_tokens": 3500,
-            "sample_thoughts": [{"qid": "1", "thought": "The user wants *bold* [x](https://evil.example)"}],
-        },
     )
     monkeypatch.setenv("BENCH_DB", str(db))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "leaderboard" / "app.py"), default_timeout=60)

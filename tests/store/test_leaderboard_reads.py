@@ -21,7 +21,9 @@ from bench.store.leaderboard import (
     leaderboard_run,
     leaderboard_top_documents,
 )
-from bench.store.runs import ModelRow, RunRecord, record_run, run_metrics
+from bench.identity import Writer, synthetic_identity
+from bench.store.models import ModelRow
+from bench.store.runs import RunRecord, record_run, run_metrics
 from bench.types import Run, Timings
 
 
@@ -31,13 +33,14 @@ def _record(db: Path, run_id: str, model: str, provenance: str, day: int, datase
     scores = {q: {d: float(r) + shift * (i % 3) for i, (d, r) in enumerate(docs.items())} for q, docs in ds.qrels().items()}
     run = Run.from_scores(scores)
     family = "dense" if provenance in ("self-reported", "pending") else "lexical"
+    owner = {"reference": "reference", "reproduced": "reference", "local": "local"}.get(provenance, "submission")
     rec = RunRecord(
         run_id=run_id,
-        model=ModelRow(model, family, None, "self-reported" if family == "dense" else "reference", training_datasets=("adi",)),
+        model=ModelRow(model, family, None, training_datasets=("adi",)),
         dataset=dataset_row(ds, ds.validate()),
-        provenance=provenance,
+        writer=Writer(provenance, owner, f"sub-{model}" if owner == "submission" else None),
         spec=None,
-        spec_hash=None,
+        spec_hash=synthetic_identity(model, family, "test"),
         weights_hash=None,
         environment={"python": "3.11"},
         environment_hash="env",
@@ -58,7 +61,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("lbq") / "results.duckdb"
     _record(path, "r1", "m1", "reference", 1)
     _record(path, "r2", "m1", "reproduced", 2)
-    _record(path, "r3", "m1", "self-reported", 3, shift=0.5)
+    _record(path, "r3", "m1", "reference", 3, shift=0.5)
     _record(path, "r4", "m2", "self-reported", 4, shift=1.0)
     _record(path, "r5", "secret", "pending", 5)
     _record(path, "r6", "secret", "pending", 6, dataset="time")
@@ -82,11 +85,12 @@ def test_pending_runs_are_invisible_everywhere(db: Path) -> None:
 def test_representative_run_prefers_runs_made_here_then_the_newest(db: Path) -> None:
     with open_read_only(db) as con:
         cells = leaderboard_cells(con, "nDCG@10").set_index("model")
-        assert cells.at["m1", "run_id"] == "r2"  # reproduced (day 2) beats reference (day 1) and self-reported (day 3)
+        assert cells.at["m1", "run_id"] == "r2"  # reproduced (day 2) beats the reference runs of days 1 and 3
         assert cells.at["m2", "run_id"] == "r4"
         assert cells.at["m1", "cost"] == {"query_latency_ms": 4.0}
-        only_self = leaderboard_cells(con, "nDCG@10", ["self-reported"]).set_index("model")
-        assert only_self.at["m1", "run_id"] == "r3"
+        only_reference = leaderboard_cells(con, "nDCG@10", ["reference"]).set_index("model")
+        assert only_reference.at["m1", "run_id"] == "r3"  # then the newest
+        assert "m2" not in only_reference.index
         assert leaderboard_cells(con, "nDCG@10", []).empty
         expected = run_metrics(con, "r4")["nDCG@10"]
         assert cells.at["m2", "value"] == pytest.approx(expected)

@@ -17,7 +17,9 @@ from bench.evaluation import evaluate
 from bench.execute import dataset_row
 from bench.store.db import connect, migrate, open_read_only, open_writer, schema_version
 from bench.store.migrations import MIGRATIONS
-from bench.store.runs import ModelRow, RunRecord, count_rows, ranking, record_run, run_metrics
+from bench.identity import LOCAL, Writer, synthetic_identity
+from bench.store.models import ModelRow
+from bench.store.runs import RunRecord, count_rows, ranking, record_run, run_metrics
 from bench.types import Run, Timings
 
 
@@ -27,11 +29,11 @@ def _record(run_id: str = "r1") -> RunRecord:
     now = datetime(2026, 1, 1)
     return RunRecord(
         run_id=run_id,
-        model=ModelRow("oracle", "lexical", None, "self-reported"),
+        model=ModelRow("oracle", "lexical", None),
         dataset=dataset_row(ds, ds.validate()),
-        provenance="self-reported",
+        writer=LOCAL,
         spec=None,
-        spec_hash=None,
+        spec_hash=synthetic_identity("oracle", "lexical", "run-file"),
         weights_hash=None,
         environment={"python": "3.11"},
         environment_hash="x",
@@ -83,7 +85,7 @@ def test_a_killed_writer_leaves_nothing(db_path: Path) -> None:
         import os, duckdb
         con = duckdb.connect({str(db_path)!r})
         con.execute("BEGIN TRANSACTION")
-        con.execute("INSERT INTO runs (run_id, model_name, dataset_hash, provenance, status, environment, environment_hash, code_version, started_at, finished_at) VALUES ('k', 'm', 'd', 'reference', 'complete', '{{}}', 'e', 'c', now(), now())")
+        con.execute("INSERT INTO runs (run_id, model_name, dataset_hash, provenance, status, spec_hash, environment, environment_hash, code_version, started_at, finished_at) VALUES ('k', 'm', 'd', 'reference', 'complete', 's', '{{}}', 'e', 'c', now(), now())")
         con.execute("INSERT INTO rankings SELECT 'k', 'q', i, 'd' || i, 1.0 FROM range(1000) t(i)")
         os._exit(9)
         """
@@ -100,11 +102,11 @@ def test_read_only_open_of_missing_db_explains(tmp_path: Path) -> None:
         pass
 
 
-def test_unknown_provenance_is_refused(db_path: Path) -> None:
-    from dataclasses import replace
-
-    with open_writer(db_path) as con, pytest.raises(StoreError, match="provenance"):
-        record_run(con, replace(_record(), provenance="guessed"))
+def test_unknown_provenance_or_owner_is_refused() -> None:
+    with pytest.raises(ValueError, match="provenance"):
+        Writer("guessed", "local")
+    with pytest.raises(ValueError, match="owner"):
+        Writer("local", "me")
 
 
 def test_reader_waits_for_writer_lock(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

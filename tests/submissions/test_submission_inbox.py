@@ -100,7 +100,7 @@ def test_process_inbox_then_approve(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert bench(capsys, "submit", "approve", sid, "--db", db).code == 0
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT provenance FROM runs").fetchall() == [("self-reported",)]
-    assert con.execute("SELECT provenance FROM models WHERE name = 'web-bm25'").fetchone() == ("self-reported",)
+    assert con.execute("SELECT owner FROM models WHERE name = 'web-bm25'").fetchone() == ("submission",)
     con.close()
     assert _leaderboard(db) == [("web-bm25", "self-reported")]
     before = counts(db)

@@ -45,11 +45,13 @@ def test_example_ingests_as_self_reported_with_our_evaluation(tmp_path: Path, ca
     assert (rows["runs"], rows["submissions"], rows["submission_runs"], rows["rankings"]) == (2, 1, 2, ranked)
     con = duckdb.connect(str(db), read_only=True)
     provenance = con.execute("SELECT DISTINCT provenance FROM runs").fetchall()
-    model = con.execute("SELECT provenance, kind, metadata FROM models WHERE name = 'acme-bm25plus'").fetchone()
+    owner = con.execute("SELECT owner, owner_key FROM models WHERE name = 'acme-bm25plus'").fetchone()
+    model = con.execute("SELECT kind, metadata FROM model_versions WHERE name = 'acme-bm25plus'").fetchone()
     con.close()
     assert provenance == [("self-reported",)]
-    assert model[0] == "self-reported" and model[1] == "lucene-bm25"
-    assert json.loads(model[2])["contact"] == "ir-team@acme.example"
+    assert owner == ("submission", "acme-bm25plus")  # the name now belongs to this submission
+    assert model[0] == "lucene-bm25"
+    assert json.loads(model[1])["contact"] == "ir-team@acme.example"
     # the same submission twice: refused, nothing written
     before = counts(db)
     again = bench(capsys, "submit", "ingest", EXAMPLE, "--db", db)
