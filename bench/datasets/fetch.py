@@ -17,8 +17,8 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
-from bench.datasets.registry import KnownDataset
 from bench.datasets.card import write_card
+from bench.datasets.registry import KnownDataset
 from bench.errors import DatasetError
 
 ProgressFn = Callable[[int, int | None], None]

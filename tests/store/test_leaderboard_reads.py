@@ -10,6 +10,7 @@ import pytest
 from bench.datasets import resolve_dataset
 from bench.evaluation import evaluate
 from bench.execute import dataset_row
+from bench.identity import Writer, synthetic_identity
 from bench.store.db import open_read_only, open_writer
 from bench.store.leaderboard import (
     leaderboard_cells,
@@ -21,7 +22,6 @@ from bench.store.leaderboard import (
     leaderboard_run,
     leaderboard_top_documents,
 )
-from bench.identity import Writer, synthetic_identity
 from bench.store.models import ModelRow
 from bench.store.runs import RunRecord, record_run, run_metrics
 from bench.types import Run, Timings

@@ -15,9 +15,9 @@ from bench.datasets import resolve_dataset
 from bench.errors import StoreError
 from bench.evaluation import evaluate
 from bench.execute import dataset_row
+from bench.identity import LOCAL, Writer, synthetic_identity
 from bench.store.db import connect, migrate, open_read_only, open_writer, schema_version
 from bench.store.migrations import MIGRATIONS
-from bench.identity import LOCAL, Writer, synthetic_identity
 from bench.store.models import ModelRow
 from bench.store.runs import RunRecord, count_rows, ranking, record_run, run_metrics
 from bench.types import Run, Timings
