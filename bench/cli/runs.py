@@ -181,11 +181,13 @@ def results(
         out.print("no recorded runs" + (f" for dataset {dataset}" if dataset else ""), markup=False)
         return
     df = df.assign(answered=[f"{a}/{j}" for a, j in zip(df["answered"], df["judged"], strict=True)])
-    cols = ["model", "dataset", "provenance", "nDCG@10", "R@100", "R@1000", "answered", "verdict", "wall_s", "run_id"]
+    from bench.evaluation.measures import HEADLINE
+
+    cols = ["model", "dataset", "provenance", *HEADLINE, "answered", "verdict", "wall_s", "run_id"]
     out.print(
         table(
             f"Recorded runs ({db_path(db)}){' — history' if history else ''}",
-            ["model", "dataset", "provenance", "nDCG@10", "R@100", "R@1000", "queries", "verdict", "wall s", "run"],
+            ["model", "dataset", "provenance", *HEADLINE, "queries", "verdict", "wall s", "run"],
             df[cols].astype(object).where(df[cols].notna(), None).values.tolist(),
         )
     )

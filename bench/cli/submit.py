@@ -78,9 +78,11 @@ def submit_ingest(
     if json_out:
         emit_json({"submission_id": done.submission_id, "status": done.status, "runs": done.runs})
         return
-    rows = [[name, run_id, m.get("nDCG@10"), m.get("R@100"), m.get("R@1000")] for name, (run_id, m) in done.runs.items()]
+    from bench.evaluation.measures import HEADLINE
+
+    rows = [[name, run_id, *(m.get(h) for h in HEADLINE)] for name, (run_id, m) in done.runs.items()]
     title = f"{done.submission_id}: {sub.meta.name} recorded as {done.status}"
-    out.print(table(title, ["dataset", "run", "nDCG@10", "R@100", "R@1000"], rows))
+    out.print(table(title, ["dataset", "run", *HEADLINE], rows))
     for note in sub.notes():
         out.print(f"  {note}", markup=False, soft_wrap=True)
 

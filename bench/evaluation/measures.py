@@ -58,3 +58,6 @@ def parse_measure(text: str) -> Measure:
 
 
 DEFAULT_MEASURES: tuple[Measure, ...] = tuple(parse_measure(m) for m in ("nDCG@10", "R@100", "R@1000", "AP@1000", "RR@10", "P@10"))
+"""The measures recorded with every run, in display order."""
+HEADLINE: tuple[str, ...] = tuple(str(m) for m in DEFAULT_MEASURES[:3])
+"""The measures a terminal table shows (``nDCG@10``, ``R@100``, ``R@1000``)."""

@@ -20,6 +20,7 @@ import pandas as pd
 
 from bench.errors import StoreError
 from bench.evaluation.evaluate import EvalResult
+from bench.evaluation.measures import HEADLINE
 from bench.identity import Writer
 from bench.store.db import transaction
 from bench.store.models import VERSION_LABELS, ModelRow, claim_name
@@ -164,7 +165,6 @@ def insert_run(con: duckdb.DuckDBPyConnection, rec: RunRecord) -> str:
 
 
 # -- reads ----------------------------------------------------------------------------------------
-HEADLINE = ("nDCG@10", "R@100", "R@1000")
 
 
 def results_table(
