@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -195,8 +195,7 @@ def reproduce(target: Target, db: Path | None, progress: Progress | None = None)
     swapped = _differs_from_ingested(db, target, dataset_hash)
     if swapped is not None:
         result = Reproduction(target, checks, dataset_hash, problem=swapped, wall_s=result.wall_s)
-    run_id = _record(db, result, ds, summary, out, evaluation, started)
-    return Reproduction(target, checks, dataset_hash, run_id=run_id, wall_s=result.wall_s)
+    return replace(result, run_id=_record(db, result, ds, summary, out, evaluation, started))
 
 
 def _record(

@@ -224,3 +224,29 @@ def test_a_submission_whose_spec_does_not_match_its_runs_fails(tmp_path: Path, c
     (folder / "spec.yaml").unlink()
     r = bench(capsys, "reproduce", folder, "--no-record")
     assert r.code == 7 and "add spec.yaml" in r.err
+
+
+def test_a_run_file_swapped_after_ingestion_is_never_published_as_reproduced(
+    tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The attack: ingest a perfect run, swap the genuine file back, reproduce. Only the submitted files are vouched for."""
+    folder = tmp_path / "acme-swap"
+    shutil.copytree(EXAMPLE, folder)
+    genuine = (folder / "runs" / "adi.trec").read_bytes()
+    qrels = resolve_dataset("adi").qrels()
+    perfect = "".join(f"{q} Q0 {d} {i} {100 - i} acme\n" for q, docs in qrels.items() for i, d in enumerate(docs, start=1))
+    (folder / "runs" / "adi.trec").write_text(perfect)
+    assert bench(capsys, "submit", "ingest", folder, "--db", db_path).code == 0
+    (folder / "runs" / "adi.trec").write_bytes(genuine)  # the swap
+    r = bench(capsys, "reproduce", folder, "--db", db_path)
+    assert r.code == ReproductionFailed.exit_code, r.err
+    assert "the run file differs from the one ingested with acme-swap" in r.out
+    assert "acme-swap stays self-reported" in r.out
+    assert _rows(db_path, "SELECT DISTINCT provenance FROM runs") == [("self-reported",)]
+    assert _rows(db_path, "SELECT status FROM submissions") == [("self-reported",)]
+    # the checks are recorded, but vouch for no run: neither the adi run (swapped) nor, alone, the time run
+    assert _rows(db_path, "SELECT count(*) FROM reproductions WHERE run_id IS NOT NULL AND dataset_name = 'adi'") == [(0,)]
+    # a run file removed after ingestion is not "every run reproduced" either
+    (folder / "runs" / "adi.trec").unlink()
+    r = bench(capsys, "reproduce", folder, "--db", db_path)
+    assert "stays self-reported" in r.out and _rows(db_path, "SELECT status FROM submissions") == [("self-reported",)]
