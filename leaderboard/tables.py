@@ -306,3 +306,34 @@ def pareto_front(cost: Sequence[float], score: Sequence[float], lower_cost_is_be
         dominated = any(cj <= ci and sj >= si and (cj < ci or sj > si) for j, (cj, sj) in enumerate(pts) if j != i)
         out.append(not dominated)
     return out
+
+# -- reproduction verdicts (Model page) -----------------------------------------------------------------
+VERDICT_BADGES: dict[str, tuple[str, str]] = {
+    "OK": ("green", ":material/check_circle:"),
+    "OKish": ("orange", ":material/change_circle:"),
+    "FAIL": ("red", ":material/cancel:"),
+}
+"""Verdict -> (badge colour, icon) on the Model page."""
+
+
+def _signed(v: Any) -> str:
+    """A difference as ``bench reproduce`` prints it: ``0``, ``+1.20e-05``, or ``—`` when not computed."""
+    x = _num(v)
+    return "—" if x is None else ("0" if x == 0 else f"{x:+.2e}")
+
+
+def verdict_table(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``latest_verdicts`` for display: dataset, verdict, checked, code, spec, metrics, largest |diff|, diffs."""
+    return pd.DataFrame(
+        {
+            "dataset": verdicts["dataset"],
+            "verdict": verdicts["verdict"],
+            "checked": verdicts["checked_at"].astype(str).str[:19],
+            "code": [str(v) if isinstance(v, str) else "not recorded" for v in verdicts["code_version"]],
+            "spec": verdicts["spec_hash"].fillna("").str[:12],
+            "metrics": verdicts["metrics"],
+            "largest |diff|": [_signed(v).lstrip("+") for v in verdicts["max_abs_diff"]],
+            "diffs (observed - expected)": [", ".join(f"{m} {_signed(d)}" for m, d in diffs.items()) for diffs in verdicts["diffs"]],
+            "dataset hash": verdicts["dataset_hash"].str[:12],
+        }
+    )

@@ -1,4 +1,4 @@
-"""Model page: card, spec, weights hash, environment, cost, reproduction history; training card and sample thoughts.
+"""Model page: card, reproduction verdicts, run history, spec, weights hash, environment, cost; training card and sample thoughts.
 
 Places kept for later runner families (rendered when present, as text):
 
@@ -52,7 +52,7 @@ with card:
 
 runs = data.read("leaderboard_model_runs", name)
 with runs_col:
-    st.subheader("Reproduction history")
+    st.subheader("Run history")
     history = pd.DataFrame(
         {
             "finished": runs["finished_at"].astype(str).str[:19],
@@ -91,6 +91,22 @@ with runs_col:
             hide_index=True,
             column_config={"nDCG@10 spread (max - min)": st.column_config.NumberColumn(format="%.6f")},
         )
+
+verdicts = data.read("leaderboard_verdicts", str(model["model_name"]), str(model["spec_hash"]))
+st.subheader("Reproduction checks")
+if verdicts.empty:
+    st.caption("No `bench reproduce` check recorded for this version yet.")
+else:
+    with st.container(horizontal=True):
+        for row in verdicts.itertuples(index=False):
+            color, icon = tables.VERDICT_BADGES[row.verdict]
+            where = ui.md_escape(row.dataset) if ui.SAFE_NAME.match(row.dataset) else row.dataset_hash[:12]
+            st.badge(f"{where}: {row.verdict}", icon=icon, color=color)
+    st.dataframe(tables.verdict_table(verdicts), hide_index=True, width="stretch")
+    st.caption(
+        "The latest `bench reproduce` check of this version on each dataset: **OK** = the expected scores reproduced exactly, "
+        "**OKish** = within the spec's tolerance, **FAIL** = beyond it (above or below). `code` is the brewbench that checked."
+    )
 
 run_ids = list(runs["run_id"])
 labels = {r.run_id: f"{r.dataset} · {r.provenance} · {str(r.finished_at)[:19]} · {r.run_id}" for r in runs.itertuples()}

@@ -120,7 +120,8 @@ def test_browser_filter_open_a_model_and_compare(server: str, tmp_path: Path) ->
             expect(link).to_have_attribute("href", re.compile(r"model=bm25-flat$"), timeout=WAIT_MS)  # after the rerun
             link.click()
             page.wait_for_url("**/model?model=bm25-flat", timeout=WAIT_MS)
-            expect(page.get_by_text("Reproduction history")).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text("Run history")).to_be_visible(timeout=WAIT_MS)
+            expect(page.get_by_text("Reproduction checks")).to_be_visible()
             expect(page.get_by_role("heading", name="bm25-flat")).to_be_visible()
             expect(page.get_by_text("Weights sha256")).to_be_visible()
             expect(page.get_by_text("query latency (ms/query)")).to_be_visible()
