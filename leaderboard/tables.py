@@ -5,7 +5,9 @@ Fairness rules (DESIGN.md) enforced here:
 * columns are dataset *contents* (hash), never names alone;
 * a mean and a rank are computed only over datasets every shown model has ("common"), or only for the
   models that have every shown dataset ("complete"); what was left out is returned so the page says so;
-* a cell where the model declares it trained on the dataset is flagged (and hidden in zero-shot mode).
+* a cell where the model declares it trained on the dataset is flagged (and hidden in zero-shot mode);
+* every score comes with its query coverage (judged queries the run answered / judged queries): a judged query
+  without results counts 0 in the score (trec_eval -c), and a partial cell is flagged so a reader sees why.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from bench.evaluation.measures import DEFAULT_MEASURES
 from bench.store.leaderboard import PUBLIC_PROVENANCES
 
-METRIC_ORDER = ("nDCG@10", "R@100", "R@1000", "AP@1000", "RR@10", "P@10")
+METRIC_ORDER: tuple[str, ...] = tuple(str(m) for m in DEFAULT_MEASURES)
+BASELINE_MODEL = "bm25-flat"
+"""The model the Dataset page tests against and the Compare page offers as B, when present."""
 FAMILY_ORDER = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label")
 Average = Literal["common", "complete"]
 
@@ -89,11 +94,17 @@ class Overview:
     trained: frozenset[tuple[str, str]] = frozenset()
     hidden_trained: int = 0
     empty_datasets: list[str] = field(default_factory=list)
+    partial: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    """``(model, column) -> (answered, judged)`` for shown cells whose run did not answer every judged query."""
 
     def csv(self) -> bytes:
-        """The table as CSV (missing cells empty) with a ``trained_on`` column naming flagged datasets."""
+        """The table as CSV (missing cells empty) with ``trained_on`` and ``partial`` (dataset answered/judged) columns."""
         df = self.table.copy()
         df["trained_on"] = [";".join(c for c in self.dataset_columns if (m, c) in self.trained) for m in df["Model"]]
+        df["partial"] = [
+            ";".join(f"{c} {a}/{j}" for c in self.dataset_columns if (m, c) in self.partial for a, j in [self.partial[(m, c)]])
+            for m in df["Model"]
+        ]
         return df.to_csv(index=False).encode("utf-8")
 
 
@@ -113,7 +124,8 @@ def build_overview(cells: pd.DataFrame, models: pd.DataFrame, datasets: pd.DataF
     """Pivot representative-run values into the overview table.
 
     Args:
-        cells: one row per (model, dataset_hash) with ``value`` and ``provenance`` (``leaderboard_cells``).
+        cells: one row per (model, dataset_hash) with ``value``, ``provenance``, ``answered_queries`` and
+            ``judged_queries`` (``leaderboard_cells``).
         models: ``leaderboard_models``.
         datasets: ``leaderboard_datasets``.
         filters: the page's selections.
@@ -160,6 +172,14 @@ def build_overview(cells: pd.DataFrame, models: pd.DataFrame, datasets: pd.DataF
         mean = wide[averaged].mean(axis=1).where(complete) if averaged else pd.Series(float("nan"), index=wide.index)
 
     provenance = c.groupby("model")["provenance"].agg(lambda s: ", ".join(p for p in PUBLIC_PROVENANCES if p in set(s)))
+    shown = c[c["label"].isin(columns)]
+    answered = shown.groupby("model")["answered_queries"].sum()
+    judged = shown.groupby("model")["judged_queries"].sum()
+    partial = {
+        (m, col): (int(a), int(j))
+        for m, col, a, j in zip(shown["model"], shown["label"], shown["answered_queries"], shown["judged_queries"], strict=True)
+        if a < j
+    }
     meta = shown_models.set_index("name")
     table = pd.DataFrame(
         {
@@ -169,7 +189,8 @@ def build_overview(cells: pd.DataFrame, models: pd.DataFrame, datasets: pd.DataF
             "Provenance": [provenance.get(m, "") for m in models_shown],
             "Parameters": [human_count(meta.at[m, "parameters"]) for m in models_shown],
             "Mean": mean.values,
-            "Coverage": [f"{int(wide.loc[m].notna().sum())}/{len(columns)}" for m in models_shown],
+            "Coverage": [answered.get(m, 0) / judged[m] if judged.get(m, 0) else float("nan") for m in models_shown],
+            "Datasets": [f"{int(wide.loc[m].notna().sum())}/{len(columns)}" for m in models_shown],
         },
         index=wide.index,
     )
@@ -186,6 +207,7 @@ def build_overview(cells: pd.DataFrame, models: pd.DataFrame, datasets: pd.DataF
         trained=trained,
         hidden_trained=hidden,
         empty_datasets=empty,
+        partial=partial,
     )
 
 
@@ -306,6 +328,7 @@ def pareto_front(cost: Sequence[float], score: Sequence[float], lower_cost_is_be
         dominated = any(cj <= ci and sj >= si and (cj < ci or sj > si) for j, (cj, sj) in enumerate(pts) if j != i)
         out.append(not dominated)
     return out
+
 
 # -- reproduction verdicts (Model page) -----------------------------------------------------------------
 VERDICT_BADGES: dict[str, tuple[str, str]] = {

@@ -25,7 +25,7 @@ labels = tables.dataset_labels(datasets)
 top = st.columns([2, 2, 2, 1])
 a = top[0].selectbox("Model A", names, index=ui.param_index("a", names))
 b_options = [n for n in names if n != a]
-b = top[1].selectbox("Model B", b_options, index=ui.param_index("b", b_options, "bm25-flat"))
+b = top[1].selectbox("Model B", b_options, index=ui.param_index("b", b_options, tables.BASELINE_MODEL))
 metric = top[3].selectbox("Metric", tables.metric_choices(data.read("leaderboard_metrics")))
 cells = data.read("leaderboard_cells", metric, PUBLIC_PROVENANCES)
 cells = cells[cells["value"].notna()]
@@ -55,6 +55,14 @@ m[5].metric("Queries", result.queries)
 st.caption(
     f"95% bootstrap CI of Δ: [{result.ci_low:+.4f}, {result.ci_high:+.4f}]; paired randomization test over "
     f"{result.queries} queries (a query a run did not answer counts 0); ties within 1e-9."
+)
+coverage = {side: (int(here.at[m, "answered_queries"]), int(here.at[m, "judged_queries"])) for side, m in (("A", a), ("B", b))}
+st.caption(
+    "Coverage: "
+    + ", ".join(
+        f"{side} answered {n}/{j} judged queries ({n / j:.0%})" if j else f"{side}: no judged queries" for side, (n, j) in coverage.items()
+    )
+    + ". Each unanswered judged query counts 0 in the scores above."
 )
 
 qids, xa, xb = stats.align(va, vb)

@@ -9,7 +9,6 @@ from bench.evaluation import stats
 from bench.store.leaderboard import PUBLIC_PROVENANCES
 from leaderboard import data, tables, ui
 
-DEFAULT_BASELINE = "bm25-flat"
 ALPHA = 0.05
 
 st.title("Dataset")
@@ -56,7 +55,7 @@ if cells.empty:
     st.stop()
 models = data.read("leaderboard_models").set_index("name")
 names = list(cells.sort_values("value", ascending=False)["model"])
-baseline = st.selectbox("Baseline", names, index=names.index(DEFAULT_BASELINE) if DEFAULT_BASELINE in names else 0)
+baseline = st.selectbox("Baseline", names, index=names.index(tables.BASELINE_MODEL) if tables.BASELINE_MODEL in names else 0)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -88,6 +87,7 @@ per_query = data.read("leaderboard_query_values", tuple(cells["run_id"]), metric
 ranked = _ranked(per_query, cells[["model", "run_id", "provenance", "value"]], baseline, test, correction)
 ranked = ranked.sort_values("value", ascending=False).reset_index(drop=True)
 trained = {m: tables.trained_on(models.at[m, "training_datasets"], ds["name"]) for m in ranked["model"]}
+answered = dict(zip(cells["run_id"], zip(cells["answered_queries"], cells["judged_queries"], strict=True), strict=True))
 table = pd.DataFrame(
     {
         "Rank": ranked["value"].rank(ascending=False, method="min").astype(int),
@@ -95,6 +95,7 @@ table = pd.DataFrame(
         "Family": [models.at[m, "family"] for m in ranked["model"]],
         "Provenance": ranked["provenance"],
         metric: ranked["value"],
+        "Coverage": [f"{a}/{j}" for a, j in (answered[r] for r in ranked["run_id"])],
         "95% CI": [f"[{lo:.4f}, {hi:.4f}]" for lo, hi in ranked["ci"]],
         "Δ vs baseline": ranked["delta"],
         "p": ranked["p"],
@@ -109,7 +110,8 @@ table = pd.DataFrame(
 )
 st.caption(
     f"{len(table)} models. Bootstrap 95% CIs over queries; {test} test of each model against the baseline, paired over queries "
-    f"(a query a run did not answer counts 0), {correction}-corrected over {int(ranked['p'].notna().sum())} comparisons, α = {ALPHA}."
+    f"(a query a run did not answer counts 0, in the score too: Coverage = judged queries answered), "
+    f"{correction}-corrected over {int(ranked['p'].notna().sum())} comparisons, α = {ALPHA}."
 )
 st.dataframe(
     table,

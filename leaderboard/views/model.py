@@ -59,6 +59,7 @@ with runs_col:
             "dataset": runs["dataset"],
             "provenance": runs["provenance"],
             **{m: [r.get(m) for r in runs["metrics"]] for m in tables.METRIC_ORDER[:3]},
+            "coverage": [f"{a}/{j}" for a, j in zip(runs["evaluated_queries"], runs["judged_queries"], strict=True)],
             "spec": runs["spec_hash"].fillna("").str[:12],
             "weights": runs["weights_hash"].fillna("").str[:12],
             "environment": runs["environment_hash"],

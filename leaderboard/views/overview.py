@@ -13,6 +13,7 @@ from leaderboard import data, tables, ui
 PARAMETER_STEPS = [0.0, 1e6, 1e7, 1e8, 3e8, 1e9, 1e10, math.inf]
 AVERAGES = {"common": "datasets every shown model has", "complete": "all shown datasets (incomplete models get no mean)"}
 TRAINED_STYLE = "background-color: rgba(255, 170, 0, 0.28)"
+PARTIAL_STYLE = "color: #c62828; font-style: italic"
 
 st.title("Leaderboard")
 models = data.read("leaderboard_models")
@@ -80,6 +81,22 @@ elif view.trained:
     st.caption("Shaded cells: the model declares it trained on that dataset (not zero-shot).")
 if view.empty_datasets:
     st.caption(f"No results under these filters for: {ui.md_escape(', '.join(view.empty_datasets))}.")
+st.caption(
+    "Coverage: the share of judged queries the shown runs answered. A judged query without results counts 0 in every "
+    "score (as trec_eval -c), so a partial run is not flattered."
+    + (" Red italic cells: the run answered only part of the judged queries (listed below)." if view.partial else "")
+)
+if view.partial:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "model": [m for m, _ in view.partial],
+                "dataset": [col for _, col in view.partial],
+                "answered / judged queries": [f"{a}/{j}" for a, j in view.partial.values()],
+            }
+        ),
+        hide_index=True,
+    )
 
 value_columns = ["Mean", *view.dataset_columns]
 positions = {m: i for i, m in enumerate(table["Model"])}
@@ -90,10 +107,18 @@ def _shade(frame: pd.DataFrame) -> pd.DataFrame:
     for model, column in view.trained:
         if model in positions and column in style.columns:
             style.iat[positions[model], style.columns.get_loc(column)] = TRAINED_STYLE
+    for model, column in view.partial:
+        if model in positions and column in style.columns:
+            cell = style.iat[positions[model], style.columns.get_loc(column)]
+            style.iat[positions[model], style.columns.get_loc(column)] = f"{cell}; {PARTIAL_STYLE}" if cell else PARTIAL_STYLE
     return style
 
 
-styled = table.style.format("{:.4f}", subset=value_columns, na_rep="missing").apply(_shade, axis=None)
+styled = (
+    table.style.format("{:.4f}", subset=value_columns, na_rep="missing")
+    .format("{:.1%}", subset=["Coverage"], na_rep="—")
+    .apply(_shade, axis=None)
+)
 event = st.dataframe(
     styled,
     hide_index=True,

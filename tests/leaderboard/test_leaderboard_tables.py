@@ -48,6 +48,8 @@ def _frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             "search_s": [None] * 8,
             "encode_s": [None] * 8,
             "evaluated_queries": [10] * 8,
+            "answered_queries": [10] * 7 + [4],  # anon answered 4 of alpha's 10 judged queries
+            "judged_queries": [10] * 8,
         }
     )
     return cells, models, datasets
@@ -68,10 +70,22 @@ def test_common_mode_averages_only_over_datasets_every_shown_model_has() -> None
     assert view.left_out_datasets["beta"] == ["anon"]
     t = view.table.set_index("Model")
     assert t.at["big", "Mean"] == pytest.approx(0.5) and t.at["big", "Rank"] == 1
-    assert t.at["anon", "Coverage"] == "1/3"
+    assert t.at["anon", "Datasets"] == "1/3"
     assert math.isnan(t.at["small", "gamma [h-c]"])  # missing stays missing
     assert view.empty_datasets == ["gamma/dev [h-c2]"]
     assert ("tuned", "beta") in view.trained  # declared training on "Beta": case-blind match
+
+
+def test_coverage_is_answered_over_judged_queries_and_partial_cells_are_listed() -> None:
+    cells, models, datasets = _frames()
+    cells.loc[(cells["model"] == "big") & (cells["dataset_hash"] == "h-b"), ["answered_queries", "judged_queries"]] = (15, 20)
+    view = tables.build_overview(cells, models, datasets, tables.Filters())
+    t = view.table.set_index("Model")
+    assert t.at["big", "Coverage"] == pytest.approx((10 + 15 + 10) / (10 + 20 + 10))  # over the model's shown cells
+    assert t.at["anon", "Coverage"] == pytest.approx(0.4) and t.at["small", "Coverage"] == 1.0
+    assert view.partial == {("anon", "alpha"): (4, 10), ("big", "beta"): (15, 20)}
+    only_gamma = tables.build_overview(cells, models, datasets, tables.Filters(datasets=("h-c",)))
+    assert only_gamma.partial == {} and only_gamma.table.set_index("Model").at["big", "Coverage"] == 1.0  # shown datasets only
 
 
 def test_family_filter_widens_the_common_datasets() -> None:
@@ -108,8 +122,9 @@ def test_csv_has_every_column_missing_as_empty_and_the_trained_flags() -> None:
     cells, models, datasets = _frames()
     view = tables.build_overview(cells, models, datasets, tables.Filters())
     back = pd.read_csv(io.BytesIO(view.csv()))
-    assert list(back.columns[:7]) == ["Rank", "Model", "Family", "Provenance", "Parameters", "Mean", "Coverage"]
+    assert list(back.columns[:8]) == ["Rank", "Model", "Family", "Provenance", "Parameters", "Mean", "Coverage", "Datasets"]
     assert back.set_index("Model").at["tuned", "trained_on"] == "beta"
+    assert back.set_index("Model").at["anon", "partial"] == "alpha 4/10" and pd.isna(back.set_index("Model").at["big", "partial"])
     assert pd.isna(back.set_index("Model").at["small", "gamma [h-c]"])
 
 
