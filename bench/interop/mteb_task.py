@@ -1,4 +1,4 @@
-"""Interop with MTEB: a local BEIR folder as an ``mteb`` retrieval task (no Hub access).
+"""A local BEIR folder as an ``mteb`` retrieval task (no Hub access).
 
 MTEB v2 loads tasks from the Hub; :func:`mteb_task` subclasses ``AbsTaskRetrieval`` and overrides
 ``load_data`` so ``mteb.evaluate`` scores the exact bytes brewbench scores (same content hash).
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.datasets.beir import Dataset
+from bench.interop.mteb_names import local_task_name
 
 
 def mteb_task(ds: Dataset) -> Any:
@@ -20,7 +21,7 @@ def mteb_task(ds: Dataset) -> Any:
     class LocalTask(AbsTaskRetrieval):
         ignore_identical_ids = False
         metadata = TaskMetadata(
-            name=f"Brewbench{ds.name.title()}",
+            name=local_task_name(ds.name),
             description=f"{ds.name} from its local BEIR folder",
             type="Retrieval",
             category="t2t",

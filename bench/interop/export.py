@@ -1,0 +1,83 @@
+"""``bench export``: the stored results of one model version, out in another tool's format.
+
+TREC runs and per-query tables go to ``out/<label>/`` beside a ``brewbench-export.json`` manifest (each file's
+sha256, run id, provenance and spec hash); MTEB files carry the same record inside (see :mod:`.mteb_export`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from bench.interop.mteb_export import write_mteb
+from bench.interop.per_query import write_per_query
+from bench.interop.trec import write_trec
+from bench.provenance import file_sha256
+from bench.store.exports import StoredRun
+
+FORMATS: tuple[str, ...] = ("trec", "csv", "parquet", "mteb")
+MANIFEST = "brewbench-export.json"
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One file written by an export."""
+
+    path: Path
+    run: StoredRun
+    fmt: str
+
+
+def export_runs(con: duckdb.DuckDBPyConnection, runs: list[StoredRun], fmt: str, out: Path) -> list[Exported]:
+    """Write ``runs`` (of one model version) to ``out`` in ``fmt``; every run is checked before the first file is written.
+
+    Raises:
+        StoreError: a run lacks what the format needs (rankings for trec, per-query values for csv/parquet, nDCG@10 for mteb).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    if fmt == "mteb":
+        from bench.interop.mteb_export import task_result
+
+        for run in runs:
+            task_result(run)  # raises before anything is written
+        return [Exported(write_mteb(run, out), run, fmt) for run in runs]
+    folder = out / runs[0].label
+    _check_stored(con, runs, fmt)
+    done = [Exported(write_trec(con, run, folder) if fmt == "trec" else write_per_query(con, run, folder, fmt), run, fmt) for run in runs]
+    _write_manifest(folder, done)
+    return done
+
+
+def _check_stored(con: duckdb.DuckDBPyConnection, runs: list[StoredRun], fmt: str) -> None:
+    from bench.errors import StoreError
+
+    table, what = ("rankings", "stored rankings") if fmt == "trec" else ("query_metrics", "per-query values")
+    for run in runs:
+        row = con.execute(f"SELECT count(*) FROM {table} WHERE run_id = ?", [run.run_id]).fetchone()
+        if not row or not row[0]:
+            raise StoreError(
+                f"{run.label} on {run.dataset}: run {run.run_id} has no {what} ({run.provenance} results carry aggregates only); "
+                "export it with --format mteb, or leave this dataset out (-d)"
+            )
+
+
+def _write_manifest(folder: Path, done: list[Exported]) -> Path:
+    """Add ``done`` to ``folder/brewbench-export.json`` (entries of another version in it are replaced)."""
+    path = folder / MANIFEST
+    run = done[0].run
+    head = {"model": run.label, "model_name": run.model_name, "spec_hash": run.spec_hash, "family": run.family}
+    files: dict[str, object] = {}
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(old, dict) and old.get("spec_hash") == run.spec_hash and isinstance(old.get("files"), dict):
+            files = old["files"]
+    except (OSError, ValueError):
+        pass
+    for e in done:
+        files[e.path.name] = {"format": e.fmt, "sha256": file_sha256(e.path), **e.run.provenance_record()}
+    path.write_text(json.dumps({**head, "files": dict(sorted(files.items()))}, indent=2) + "\n", encoding="utf-8")
+    return path
