@@ -244,7 +244,12 @@ def _record(
                 dataset_hash=ds.content_hash,
                 dataset_name=ds.name,
                 run_id=run_id,
-                rows=[ReproductionRow(c.metric, c.expected, c.observed, c.tolerance, c.verdict) for c in result.checks],
+                # a check failed for a reason outside its metrics (a swapped submission file) is FAIL on each of them:
+                # the reads (latest_verdicts) must never show it as OK
+                rows=[
+                    ReproductionRow(c.metric, c.expected, c.observed, c.tolerance, "FAIL" if result.problem else c.verdict)
+                    for c in result.checks
+                ],
                 code_version=code_version(),
             )
     return run_id

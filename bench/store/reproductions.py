@@ -118,4 +118,6 @@ def latest_verdicts(con: duckdb.DuckDBPyConnection, model: str, spec_hash: str |
     ).df()
     df["failed"] = [[str(m) for m in v] if isinstance(v, list | tuple | np.ndarray) else [] for v in df["failed"]]
     df["diffs"] = [dict(v) if isinstance(v, dict) else {} for v in df["diffs"]]
+    for column in ("code_version", "run_id"):  # SQL NULL is None here, never NaN
+        df[column] = pd.Series([v if isinstance(v, str) else None for v in df[column]], index=df.index, dtype=object)
     return df

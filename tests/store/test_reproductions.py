@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bench.datasets import resolve_dataset
 from bench.specs import load_spec
 from bench.store.db import open_read_only
 from bench.store.reproductions import latest_verdicts
@@ -66,3 +68,25 @@ def test_okish_is_the_worst_of_its_metrics(tmp_path: Path, db_path: Path, capsys
         (row,) = latest_verdicts(con, "tuned-flat").to_dict("records")
         per_metric = dict(con.execute("SELECT metric, verdict FROM reproductions").fetchall())
     assert row["verdict"] == "OKish" and set(per_metric.values()) == {"OK", "OKish"} and row["failed"] == []
+
+
+def test_a_check_failed_for_a_swapped_submission_file_reads_as_fail(
+    tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its metrics match (the genuine file is back), but it vouches for nothing: the Model page must not show OK."""
+    folder = tmp_path / "acme-swap"
+    shutil.copytree(ROOT / "submissions" / "acme-bm25plus", folder)
+    genuine = (folder / "runs" / "adi.trec").read_bytes()
+    qrels = resolve_dataset("adi").qrels()
+    (folder / "runs" / "adi.trec").write_text(
+        "".join(f"{q} Q0 {d} {i} {100 - i} acme\n" for q, docs in qrels.items() for i, d in enumerate(docs, 1))
+    )
+    assert bench(capsys, "submit", "ingest", folder, "--db", db_path).code == 0
+    (folder / "runs" / "adi.trec").write_bytes(genuine)  # swapped back after ingestion
+    assert bench(capsys, "reproduce", folder, "--db", db_path).code == 8
+    with open_read_only(db_path) as con:
+        v = latest_verdicts(con, "acme-bm25plus").set_index("dataset")
+        adi_diffs = dict(con.execute("SELECT metric, diff FROM reproductions WHERE dataset_name = 'adi'").fetchall())
+    assert v.at["adi", "verdict"] == "FAIL" and v.at["adi", "run_id"] is None
+    assert set(adi_diffs.values()) == {0.0}  # the metrics themselves matched: the FAIL is the swap
+    assert v.at["time", "verdict"] == "OK"  # the untouched file's check stands
