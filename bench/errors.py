@@ -66,3 +66,9 @@ class NameTaken(BenchError):
     """A model name belongs to another provenance, spec or submission; the message says how to choose another."""
 
     exit_code = 9
+
+
+class ResultsFileError(BenchError):
+    """Another tool's results file (MTEB's JSON) is malformed, unmapped or already a brewbench result; nothing is imported."""
+
+    exit_code = 10

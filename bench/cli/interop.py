@@ -49,3 +49,69 @@ def export(
             [[r["dataset"], r["provenance"], r["run_id"], r["file"]] for r in rows],
         )
     )
+
+
+@import_app.command("mteb")
+def import_mteb(
+    path: Annotated[Path, typer.Argument(help="An MTEB results file, or a folder of them (<org>__<model>/<revision>/<Task>.json).")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Record under this brewbench name (default: the MTEB model id, normalised).")
+    ] = None,
+    family: Annotated[str, typer.Option(help="Model family to record (MTEB files do not say).")] = "dense",
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Import MTEB results (any mteb version's layout) as provenance 'imported': aggregates only, never in paired tests.
+
+    Each task is mapped to a registry dataset by name (bench/datasets/mteb_tasks.yaml); its data is MTEB's copy, which
+    brewbench cannot verify, so imported results get a dataset identity of their own and never share a cell with runs
+    made here. Every file is checked before anything is written; importing the same file again changes nothing.
+    """
+    from datetime import UTC, datetime
+
+    from bench.interop.mteb_import import plan_import
+    from bench.store.db import open_writer
+    from bench.store.imports import record_imports
+
+    plan = plan_import(path, model=model, family=family)
+    if plan.runs:
+        with open_writer(db_path(db)) as con:
+            outcomes = record_imports(con, plan.runs, datetime.now(UTC).replace(tzinfo=None))
+    else:
+        outcomes = []
+    rows = [
+        {
+            "model": o.run.model.name,
+            "task": o.run.task_name,
+            "dataset": o.run.dataset,
+            "split": o.run.split,
+            "nDCG@10": o.run.metrics.get("nDCG@10"),
+            "mteb_version": o.run.tool_version,
+            "dataset_revision": o.run.dataset_revision,
+            "run_id": o.run.run_id,
+            "status": "imported" if o.recorded else "already imported",
+            "file": o.run.file,
+        }
+        for o in outcomes
+    ]
+    if json_out:
+        emit_json({"imported": rows, "skipped": plan.skipped, "names": plan.renamed})
+        return
+    for model_id, name in sorted(plan.renamed.items()):
+        if model_id != name:
+            out.print(f"MTEB model {model_id} is recorded as {name}", markup=False, soft_wrap=True)
+    if rows:
+        out.print(
+            table(
+                f"Imported from {path} into {db_path(db)} (provenance imported: aggregates only)",
+                ["model", "task", "dataset", "split", "nDCG@10", "mteb", "status", "run"],
+                [
+                    [r["model"], r["task"], r["dataset"], r["split"], r["nDCG@10"], r["mteb_version"], r["status"], r["run_id"]]
+                    for r in rows
+                ],
+            )
+        )
+    for line in plan.skipped:
+        out.print(f"skipped: {line}", markup=False, soft_wrap=True)
+    if not rows:
+        out.print(f"nothing to import from {path}: no MTEB task there maps to a brewbench dataset", markup=False, soft_wrap=True)

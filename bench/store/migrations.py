@@ -346,3 +346,29 @@ def m_thoughts(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+
+
+# --- issue 9: results in from other tools
+@migration
+def m_imports(con: duckdb.DuckDBPyConnection) -> None:
+    """Imported results (``bench import mteb``): one row per imported run, with the file it came from (bench.store.imports)."""
+    con.execute(
+        """
+        CREATE TABLE imports (
+            run_id VARCHAR PRIMARY KEY,            -- the runs row (provenance imported: metrics only, no per-query rows)
+            tool VARCHAR NOT NULL,                 -- mteb
+            tool_version VARCHAR,                  -- mteb_version as the file says (NULL: not recorded)
+            layout VARCHAR NOT NULL,               -- mteb-v2 | mteb-v1 | mteb-legacy
+            task_name VARCHAR NOT NULL,            -- the tool's task name (NFCorpus)
+            split VARCHAR NOT NULL,
+            hf_subset VARCHAR NOT NULL,
+            dataset_revision VARCHAR,              -- the tool's dataset revision (never verified against our copy)
+            model_revision VARCHAR,
+            evaluation_time DOUBLE,                -- seconds, as the file says
+            file VARCHAR NOT NULL,                 -- the path it was read from
+            file_sha256 VARCHAR NOT NULL,
+            mapping VARCHAR NOT NULL,              -- how the task was mapped to a registry dataset
+            imported_at TIMESTAMP NOT NULL
+        )
+        """
+    )
