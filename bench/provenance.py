@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -40,6 +41,30 @@ def file_sha256(path: Path) -> str:
     """sha256 of a file's bytes (memoised per path, size and mtime within one process)."""
     st = path.stat()
     return _file_sha256_cached(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _gz_text_sha256(path: str, size: int, mtime_ns: int, max_bytes: int) -> str:
+    h = hashlib.sha256()
+    total = 0
+    with gzip.open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            total += len(chunk)
+            if total > max_bytes or (total > _CHUNK * 16 and total > 1000 * max(size, 1)):
+                raise ValueError(f"{path}: decompresses to more than {min(max_bytes, 1000 * size):,} bytes; not a dataset file")
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def text_sha256(path: Path, max_bytes: int = 64 << 30) -> str:
+    """sha256 of a text file's content: of its decompressed bytes when it is gzipped, so storage never changes identity.
+
+    Bounded: a gzip file that inflates past ``max_bytes`` or 1000-fold is refused (ValueError) while it is read.
+    """
+    if not path.name.endswith(".gz"):
+        return file_sha256(path)
+    st = path.stat()
+    return _gz_text_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns, max_bytes)
 
 
 def combine_hashes(parts: dict[str, str]) -> str:

@@ -75,10 +75,16 @@ def datasets_list(
 
 @datasets_app.command("validate")
 def datasets_validate(dataset: Annotated[str, typer.Argument(help="Name or path.")], split: SplitOption = "test") -> None:
-    """Check a dataset folder line by line; report the first problem with file:line and the fix."""
+    """Check a dataset folder line by line; report every problem at once, each with file:line and the fix."""
     from bench.datasets.registry import resolve_dataset
+    from bench.errors import DatasetError
 
     ds = resolve_dataset(dataset, split)
+    problems = ds.problems()
+    if problems:
+        for p in problems:
+            err.print(f"  {p}", markup=False, soft_wrap=True)
+        raise DatasetError(f"{ds.path}: {len(problems)} problem(s) listed above; fix them and validate again")
     stats = ds.validate()
     out.print(
         f"{ds.name} ({ds.path}) is valid: {stats.documents} documents, {stats.queries} queries ({stats.judged_queries} judged), {stats.qrels} judgments; content hash {ds.content_hash}"

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from bench.errors import DatasetError
 from bench.ids import id_problem, json_id
-from bench.provenance import combine_hashes, file_sha256, scoring_identity
+from bench.provenance import combine_hashes, file_sha256, scoring_identity, text_sha256
 from bench.textfile import ReadLimits, TextFileError, iter_text_lines
 from bench.types import Document, Query
 
@@ -45,17 +45,29 @@ def _fail(path: Path, line: int | None, what: str, fix: str) -> DatasetError:
     return DatasetError(f"{where}: {what}; {fix}")
 
 
-def _text_lines(path: Path, limits: ReadLimits, what: str) -> Iterator[tuple[int, str]]:
-    """Numbered lines of a dataset file through the bounded reader; the first problem is a DatasetError ``file:line: ...; fix``."""
+OnProblem = Callable[[DatasetError], None]
+"""What a reader does with a problem: raise it (the default: stop at the first) or collect it and go on with the next line."""
 
-    def stop(kind: str, n: int, message: str) -> None:
+
+def _raise(problem: DatasetError) -> None:
+    raise problem
+
+
+def _text_lines(path: Path, limits: ReadLimits, what: str, on_problem: OnProblem = _raise) -> Iterator[tuple[int, str]]:
+    """Numbered lines of a dataset file through the bounded reader (gzip read as BEIR's loader does for ``*.gz``).
+
+    A bad line is reported to ``on_problem`` as ``file:line: ...; fix`` and skipped; a file-level problem (size,
+    broken gzip) is reported and ends the file.
+    """
+
+    def line_problem(kind: str, n: int, message: str) -> None:
         fix = "save the file as UTF-8" if kind == "encoding" else f"a {what} line is at most {limits.max_line_bytes:,} bytes"
-        raise _fail(path, n, message, fix)
+        on_problem(_fail(path, n, message, fix))
 
     try:
-        yield from iter_text_lines(path, limits, stop, allow_gzip=False)
+        yield from iter_text_lines(path, limits, line_problem, allow_gzip=path.name.endswith(".gz"))
     except TextFileError as e:
-        raise _fail(path, None, str(e), f"a {what} file is at most {limits.max_file_bytes:,} bytes") from None
+        on_problem(_fail(path, None, str(e), f"a {what} file is at most {limits.max_file_bytes:,} bytes"))
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -74,29 +86,38 @@ def _no_constant(name: str) -> object:
 _JSON = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
 
 
-def _iter_jsonl(path: Path, kind: str, required: tuple[str, ...]) -> Iterator[tuple[int, str, dict]]:
-    """``(line, id, record)`` of a JSONL file: a JSON object per line, no duplicate keys, ``_id`` a valid id (:mod:`bench.ids`)."""
+def _iter_jsonl(path: Path, kind: str, required: tuple[str, ...], on_problem: OnProblem = _raise) -> Iterator[tuple[int, str, dict]]:
+    """``(line, id, record)`` of a JSONL file: a JSON object per line, no duplicate keys, ``_id`` a valid id (:mod:`bench.ids`).
+
+    A bad line goes to ``on_problem`` and is skipped.
+    """
     if not path.is_file():
-        raise _fail(path, None, f"missing {kind} file", f"a BEIR dataset folder needs {path.name}")
-    for n, raw in _text_lines(path, JSONL_LIMITS, kind):
+        on_problem(_fail(path, None, f"missing {kind} file", f"a BEIR dataset folder needs {path.name.removesuffix('.gz')}"))
+        return
+    for n, raw in _text_lines(path, JSONL_LIMITS, kind, on_problem):
         if not raw.strip():
             continue
         try:
             obj = _JSON.decode(raw)
         except json.JSONDecodeError as e:
-            raise _fail(path, n, f"invalid JSON ({e.msg} at column {e.colno})", "fix or remove that line") from e
+            on_problem(_fail(path, n, f"invalid JSON ({e.msg} at column {e.colno})", "fix or remove that line"))
+            continue
         except (ValueError, RecursionError) as e:
             what = "nested too deeply" if isinstance(e, RecursionError) else str(e)
-            raise _fail(path, n, f"invalid JSON ({what})", "fix or remove that line") from None
+            on_problem(_fail(path, n, f"invalid JSON ({what})", "fix or remove that line"))
+            continue
         if not isinstance(obj, dict):
-            raise _fail(path, n, "a line is not a JSON object", 'each line must be {"_id": ..., ...}')
-        for key in required:
-            if key not in obj:
-                raise _fail(path, n, f"missing field '{key}'", f"every {kind} line needs {', '.join(required)}")
+            on_problem(_fail(path, n, "a line is not a JSON object", 'each line must be {"_id": ..., ...}'))
+            continue
+        missing = [key for key in required if key not in obj]
+        if missing:
+            on_problem(_fail(path, n, f"missing field '{missing[0]}'", f"every {kind} line needs {', '.join(required)}"))
+            continue
         _id, problem = json_id(obj["_id"])
         if _id is None:
             what, _, fix = f"'_id' {problem}".partition("; ")
-            raise _fail(path, n, what, fix or "ids are printable text without spaces, at most 256 characters")
+            on_problem(_fail(path, n, what, fix or "ids are printable text without spaces, at most 256 characters"))
+            continue
         yield n, _id, obj
 
 
@@ -109,6 +130,28 @@ def _text_field(path: Path, n: int, obj: dict, key: str, required: bool) -> str:
         shown = json.dumps(value)[:40]
         raise _fail(path, n, f"'{key}' is {shown}, not a string", f"write the {key} as a JSON string")
     return value
+
+
+def _plain_or_gz(path: Path) -> Path:
+    gz = path.with_name(path.name + ".gz")
+    return gz if not path.exists() and gz.exists() else path
+
+
+def _qrels_line_problem(n: int, cols: list[str]) -> tuple[str, str] | None:
+    """``(problem, fix)`` of one qrels line, or None when it is a valid judgment."""
+    if n == 1 and not cols[-1].strip().lstrip("-").isdigit():
+        return f"unexpected header {cols!r}", "the header must be 'query-id<TAB>corpus-id<TAB>score'"
+    if len(cols) != 3:
+        return f"expected 3 tab-separated columns, found {len(cols)}", "write 'query-id<TAB>corpus-id<TAB>score'"
+    qid, did, score = (c.strip() for c in cols)
+    for what, value in (("query-id", qid), ("corpus-id", did)):
+        if problem := id_problem(value):
+            return f"{what} {value[:40]!r} {problem}", "ids are printable text without spaces"
+    if not _GRADE.match(score):
+        return f"score '{score[:40]}' is not an integer", "relevance grades are whole numbers such as 0, 1, 2"
+    if not MIN_GRADE <= int(score) <= MAX_GRADE:
+        return f"grade {int(score)} is outside {MIN_GRADE}..{MAX_GRADE}", "relevance grades are small integers (BEIR 0-2, TREC 0-4)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -130,11 +173,13 @@ class Dataset:
 
     @property
     def corpus_path(self) -> Path:
-        return self.path / "corpus.jsonl"
+        """``corpus.jsonl``, or ``corpus.jsonl.gz`` when only that is there (read as BEIR's loader reads it)."""
+        return _plain_or_gz(self.path / "corpus.jsonl")
 
     @property
     def queries_path(self) -> Path:
-        return self.path / "queries.jsonl"
+        """``queries.jsonl``, or ``queries.jsonl.gz`` when only that is there."""
+        return _plain_or_gz(self.path / "queries.jsonl")
 
     @property
     def qrels_path(self) -> Path:
@@ -150,11 +195,14 @@ class Dataset:
             if not p.is_file():
                 extra = f"; splits here: {', '.join(self.splits()) or 'none'}" if p == self.qrels_path else ""
                 raise _fail(p, None, "missing file", f"a BEIR dataset needs corpus.jsonl, queries.jsonl, qrels/<split>.tsv{extra}")
-        return {
-            "corpus": file_sha256(self.corpus_path),
-            "queries": file_sha256(self.queries_path),
-            f"qrels/{self.split}": file_sha256(self.qrels_path),
-        }
+        try:  # of the text (a gzip file is hashed decompressed: the same data has one identity however it is stored)
+            return {
+                "corpus": text_sha256(self.corpus_path),
+                "queries": text_sha256(self.queries_path),
+                f"qrels/{self.split}": file_sha256(self.qrels_path),
+            }
+        except (OSError, ValueError, EOFError) as e:
+            raise _fail(self.path, None, f"cannot read the dataset files ({e})", "re-create the file (gzip -t checks a .gz file)") from None
 
     @cached_property
     def content_hash(self) -> str:
@@ -171,34 +219,47 @@ class Dataset:
         return self.file_hashes["corpus"]
 
     # -- reading ----------------------------------------------------------------------------
-    def iter_corpus(self) -> Iterator[Document]:
-        """Stream the corpus, checking each line (ids unique, fields present)."""
+    def iter_corpus(self, on_problem: OnProblem = _raise) -> Iterator[Document]:
+        """Stream the corpus, checking each line (ids unique, fields present); bad lines go to ``on_problem``."""
         seen: set[str] = set()
         path = self.corpus_path
-        for n, did, obj in _iter_jsonl(path, "corpus", ("_id",)):
+        for n, did, obj in _iter_jsonl(path, "corpus", ("_id",), on_problem):
             if did in seen:
-                raise _fail(path, n, f"duplicate document id '{did}'", "document ids must be unique")
+                on_problem(_fail(path, n, f"duplicate document id '{did}'", "document ids must be unique"))
+                continue
             seen.add(did)
             title, text = obj.get("title"), obj.get("text")
             if title.__class__ is not str or text.__class__ is not str:  # the common case is two strings: checked at once
-                title = _text_field(path, n, obj, "title", required=False)
-                text = _text_field(path, n, obj, "text", required=False)
+                try:
+                    title = _text_field(path, n, obj, "title", required=False)
+                    text = _text_field(path, n, obj, "text", required=False)
+                except DatasetError as e:
+                    on_problem(e)
+                    continue
             yield Document(did, title, text)
-        if not seen:
-            raise _fail(self.corpus_path, None, "the corpus is empty", "a dataset needs at least one document")
+        if not seen and path.is_file():
+            on_problem(_fail(path, None, "the corpus is empty", "a dataset needs at least one document"))
 
     def corpus_ids(self) -> set[str]:
         return {d.id for d in self.iter_corpus()}
 
     @cached_property
     def _queries(self) -> dict[str, Query]:
+        return self._read_queries(_raise)
+
+    def _read_queries(self, on_problem: OnProblem) -> dict[str, Query]:
         out: dict[str, Query] = {}
-        for n, qid, obj in _iter_jsonl(self.queries_path, "queries", ("_id", "text")):
+        path = self.queries_path
+        for n, qid, obj in _iter_jsonl(path, "queries", ("_id", "text"), on_problem):
             if qid in out:
-                raise _fail(self.queries_path, n, f"duplicate query id '{qid}'", "query ids must be unique")
-            out[qid] = Query(qid, _text_field(self.queries_path, n, obj, "text", required=True))
-        if not out:
-            raise _fail(self.queries_path, None, "no queries", "a dataset needs at least one query")
+                on_problem(_fail(path, n, f"duplicate query id '{qid}'", "query ids must be unique"))
+                continue
+            try:
+                out[qid] = Query(qid, _text_field(path, n, obj, "text", required=True))
+            except DatasetError as e:
+                on_problem(e)
+        if not out and path.is_file():
+            on_problem(_fail(path, None, "no queries", "a dataset needs at least one query"))
         return out
 
     def queries(self) -> dict[str, Query]:
@@ -207,37 +268,36 @@ class Dataset:
 
     @cached_property
     def _qrels(self) -> dict[str, dict[str, int]]:
+        return self._read_qrels(_raise)[0]
+
+    def _read_qrels(self, on_problem: OnProblem) -> tuple[dict[str, dict[str, int]], dict[tuple[str, str], int]]:
+        """The judgments and the line of each ``(query-id, corpus-id)``; bad lines go to ``on_problem``."""
         path = self.qrels_path
-        if not path.is_file():
-            raise _fail(path, None, f"no qrels for split '{self.split}'", f"choose one of: {', '.join(self.splits()) or 'none'}")
         qrels: dict[str, dict[str, int]] = {}
-        for n, line in _text_lines(path, QRELS_LIMITS, "qrels"):
+        lines: dict[tuple[str, str], int] = {}
+        if not path.is_file():
+            on_problem(_fail(path, None, f"no qrels for split '{self.split}'", f"choose one of: {', '.join(self.splits()) or 'none'}"))
+            return qrels, lines
+        for n, line in _text_lines(path, QRELS_LIMITS, "qrels", on_problem):
             if not line.strip():
                 continue
             cols = line.split("\t")
             if n == 1 and tuple(c.strip() for c in cols) == QRELS_HEADER:
                 continue
-            if n == 1 and not cols[-1].strip().lstrip("-").isdigit():
-                raise _fail(path, 1, f"unexpected header {cols!r}", "the header must be 'query-id<TAB>corpus-id<TAB>score'")
-            if len(cols) != 3:
-                raise _fail(path, n, f"expected 3 tab-separated columns, found {len(cols)}", "write 'query-id<TAB>corpus-id<TAB>score'")
+            problem = _qrels_line_problem(n, cols)
+            if problem is not None:
+                on_problem(_fail(path, n, *problem))
+                continue
             qid, did, score = (c.strip() for c in cols)
-            for what, value in (("query-id", qid), ("corpus-id", did)):
-                if problem := id_problem(value):
-                    raise _fail(path, n, f"{what} {value[:40]!r} {problem}", "ids are printable text without spaces")
-            if not _GRADE.match(score):
-                raise _fail(path, n, f"score '{score[:40]}' is not an integer", "relevance grades are whole numbers such as 0, 1, 2")
-            rel = int(score)
-            if not MIN_GRADE <= rel <= MAX_GRADE:
-                raise _fail(
-                    path, n, f"grade {rel} is outside {MIN_GRADE}..{MAX_GRADE}", "relevance grades are small integers (BEIR 0-2, TREC 0-4)"
-                )
             if did in qrels.setdefault(qid, {}):
-                raise _fail(path, n, f"duplicate judgment for query '{qid}', document '{did}'", "keep one line per pair")
-            qrels[qid][did] = rel
+                on_problem(_fail(path, n, f"duplicate judgment for query '{qid}', document '{did}'", "keep one line per pair"))
+                continue
+            qrels[qid][did] = int(score)
+            lines[(qid, did)] = n
+        qrels = {q: d for q, d in qrels.items() if d}
         if not qrels:
-            raise _fail(path, None, "the qrels file has no judgments", "add judgments or choose another split")
-        return qrels
+            on_problem(_fail(path, None, "the qrels file has no judgments", "add judgments or choose another split"))
+        return qrels, lines
 
     def qrels(self) -> dict[str, dict[str, int]]:
         return {q: dict(d) for q, d in self._qrels.items()}
@@ -260,16 +320,41 @@ class Dataset:
         """Read everything once and check cross-references; raise DatasetError on the first problem."""
         doc_ids = self.corpus_ids()
         judged = self.judged_queries()
-        qrels = self._qrels
-        for n, line in _text_lines(self.qrels_path, QRELS_LIMITS, "qrels"):
-            cols = line.split("\t")
-            if len(cols) == 3 and cols[1].strip() not in doc_ids and (n > 1 or cols[0].strip() != "query-id"):
-                raise _fail(
-                    self.qrels_path, n, f"corpus-id '{cols[1].strip()}' is not in corpus.jsonl", "fix the id or remove the judgment"
-                )
+        qrels, lines = self._read_qrels(_raise)
+        for (_, did), n in sorted(lines.items(), key=lambda kv: kv[1]):
+            if did not in doc_ids:
+                raise _fail(self.qrels_path, n, f"corpus-id '{did}' is not in {self.corpus_path.name}", "fix the id or remove the judgment")
         return DatasetStats(
             documents=len(doc_ids),
             queries=len(self._queries),
             judged_queries=len(judged),
             qrels=sum(len(d) for d in qrels.values()),
         )
+
+    def problems(self, per_file: int = 20) -> list[str]:
+        """Every problem of the dataset in one pass (``file:line: problem; fix``), at most ``per_file`` quoted per file
+        and the rest counted; cross-references (qrels naming unknown queries or documents) carry the qrels line."""
+        found: dict[str, list[str]] = {}
+
+        def collect(problem: DatasetError) -> None:
+            found.setdefault(str(problem).split(":", 1)[0], []).append(str(problem))
+
+        doc_ids = {d.id for d in self.iter_corpus(collect)}
+        queries = self._read_queries(collect)
+        _, lines = self._read_qrels(collect)
+        for (qid, did), n in sorted(lines.items(), key=lambda kv: kv[1]):
+            if queries and qid not in queries:
+                collect(
+                    _fail(self.qrels_path, n, f"query-id '{qid}' is not in {self.queries_path.name}", "fix the id or remove the judgment")
+                )
+            if doc_ids and did not in doc_ids:
+                collect(
+                    _fail(self.qrels_path, n, f"corpus-id '{did}' is not in {self.corpus_path.name}", "fix the id or remove the judgment")
+                )
+        out = []
+        for file, items in found.items():
+            items.sort(key=lambda text: int(m[1]) if (m := re.match(r"^[^:]*:(\d+):", text)) else 0)
+            out.extend(items[:per_file])
+            if len(items) > per_file:
+                out.append(f"{file}: {len(items) - per_file} more problem(s) of this file not shown")
+        return out

@@ -127,6 +127,11 @@ def known(name: str) -> KnownDataset | None:
     return _registry().get(name)
 
 
+def has_corpus(folder: Path) -> bool:
+    """Whether ``folder`` looks like a BEIR dataset: ``corpus.jsonl`` (or ``corpus.jsonl.gz``) in it."""
+    return (folder / "corpus.jsonl").is_file() or (folder / "corpus.jsonl.gz").is_file()
+
+
 def search_path() -> list[Path]:
     """Folders searched for dataset folders, in order."""
     return [*data_path(), data_dir()]
@@ -135,7 +140,7 @@ def search_path() -> list[Path]:
 def find_local(name: str) -> Path | None:
     for entry in search_path():
         candidate = entry / name
-        if (candidate / "corpus.jsonl").is_file():
+        if has_corpus(candidate):
             return candidate
     return None
 
@@ -146,7 +151,7 @@ def local_dataset_names() -> list[str]:
     for entry in search_path():
         if entry.is_dir():
             for child in sorted(entry.iterdir()):
-                if (child / "corpus.jsonl").is_file() and child.name not in names:
+                if has_corpus(child) and child.name not in names:
                     names.append(child.name)
     return names
 
@@ -154,8 +159,8 @@ def local_dataset_names() -> list[str]:
 def resolve_dataset(ref: str, split: str = "test") -> Dataset:
     """A registered name, a folder name on the search path, or a path to a BEIR folder -> Dataset."""
     as_path = Path(ref).expanduser()
-    if os.sep in ref or ref.startswith(".") or (as_path.is_dir() and (as_path / "corpus.jsonl").exists()):
-        if not (as_path / "corpus.jsonl").is_file():
+    if os.sep in ref or ref.startswith(".") or (as_path.is_dir() and has_corpus(as_path)):
+        if not has_corpus(as_path):
             raise DatasetError(
                 f"{as_path}: not a BEIR dataset folder (no corpus.jsonl). Point --dataset at the folder holding corpus.jsonl, queries.jsonl and qrels/"
             )
