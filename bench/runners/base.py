@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from bench.datasets.beir import Dataset
 from bench.errors import RunnerUnavailable
 from bench.specs import ModelSpec, spec_error
-from bench.types import Query, Run, Timings
+from bench.types import Query, Run, Thought, Timings
 
 T = TypeVar("T")
 
@@ -43,12 +43,18 @@ class Progress:
 
 @dataclass(frozen=True)
 class RunOutput:
-    """What a runner returns: the run, stage timings, costs, and the weights fingerprint."""
+    """What a runner returns: the run, stage timings, costs, and the weights fingerprint.
+
+    ``thoughts`` (reasoning embedders): every thought generated for the run's queries, recorded with the
+    run (:func:`bench.store.thoughts.insert_thoughts`); ``generator_hash`` is the generator's sha256.
+    """
 
     run: Run
     timings: Timings
     cost: dict[str, Any] = field(default_factory=dict)
     weights_hash: str | None = None
+    thoughts: tuple[Thought, ...] = ()
+    generator_hash: str | None = None
 
 
 class Runner(ABC):
@@ -76,6 +82,7 @@ _KINDS: dict[str, str] = {
     "lucene-bm25": "bench.runners.lucene:LuceneBM25Runner",
     "dense": "bench.runners.dense:DenseRunner",
     "splade": "bench.runners.splade:SpladeRunner",
+    "reasoning": "bench.runners.reasoning:ReasoningRunner",
 }
 
 

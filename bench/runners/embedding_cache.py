@@ -1,14 +1,17 @@
 """On-disk cache of encoded texts (corpus or queries), safe under concurrent writers and interrupted writes.
 
-An entry is a folder ``<cache>/embeddings/<key>/`` holding ``.npy`` arrays, the row ids and a
-``meta.json`` that lists each array's shape, dtype and sha256. Writers build the folder under a
-temporary name beside it and publish it with one ``os.replace``: a reader sees a complete entry or
-nothing. When two processes write the same key, the first rename wins and the other discards its copy.
+An entry is a folder ``<cache>/embeddings/<key>/`` holding ``.npy`` arrays, optional JSON documents, the row
+ids and a ``meta.json`` that lists each array's shape, dtype and sha256 (and each document's sha256).
+Writers build the folder under a temporary name beside it and publish it with one ``os.replace``: a
+reader sees a complete entry or nothing. When two processes write the same key, the first rename wins and the other discards its copy.
 A reader re-checks shapes and checksums, and treats a damaged entry as a miss.
 
 The key is a hash of everything the vectors depend on (see :func:`cache_key`): the model files, the
 texts (corpus content hash or query texts), the prompt, max length, normalisation, dtype, and the
 library versions that compute them.
+
+The same mechanism stores other cached results under another root: the reasoning runner's thoughts
+(:mod:`bench.runners.thought_cache`) are entries whose payload is a JSON document.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +53,8 @@ class CachedEmbeddings:
     ids: list[str]
     arrays: dict[str, np.ndarray]
     meta: dict[str, Any]
+    documents: dict[str, Any] = field(default_factory=dict)
+    """JSON documents stored with :meth:`EntryWriter.put_json`, parsed."""
 
     @property
     def nbytes(self) -> int:
@@ -62,6 +67,7 @@ class EntryWriter:
     def __init__(self, work: Path) -> None:
         self.work = work
         self._arrays: dict[str, np.ndarray] = {}
+        self._documents: list[str] = []
         self.ids: list[str] | None = None
         self.meta: dict[str, Any] = {}
         """Extra facts stored in ``meta.json`` (e.g. a sparse matrix's vocabulary size)."""
@@ -77,6 +83,11 @@ class EntryWriter:
         arr = self.create(name, values.shape, values.dtype)
         arr[...] = values
 
+    def put_json(self, name: str, value: Any) -> None:
+        """Write a JSON document (checksummed like the arrays); read back as ``CachedEmbeddings.documents[name]``."""
+        (self.work / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+        self._documents.append(name)
+
     def set_ids(self, ids: Sequence[str]) -> None:
         self.ids = [str(i) for i in ids]
 
@@ -91,9 +102,15 @@ class EntryWriter:
             _fsync(path)
             arrays[name] = {"shape": list(arr.shape), "dtype": str(arr.dtype), "sha256": file_sha256(path)}
         self._arrays.clear()
+        documents = {}
+        for name in self._documents:
+            _fsync(self.work / f"{name}.json")
+            documents[name] = file_sha256(self.work / f"{name}.json")
         (self.work / IDS).write_text(json.dumps(self.ids), encoding="utf-8")
         _fsync(self.work / IDS)
         body = {**meta, **self.meta, "format": FORMAT, "rows": len(self.ids), "ids_sha256": file_sha256(self.work / IDS), "arrays": arrays}
+        if documents:
+            body["documents"] = documents
         (self.work / META).write_text(json.dumps(body, indent=1, sort_keys=True), encoding="utf-8")
         _fsync(self.work / META)
 
@@ -132,11 +149,17 @@ class EmbeddingCache:
                 if list(arr.shape) != info["shape"] or str(arr.dtype) != info["dtype"]:
                     return None
                 arrays[name] = arr
+            documents = {}
+            for name, sha in meta.get("documents", {}).items():
+                path = folder / f"{name}.json"
+                if file_sha256(path) != sha:
+                    return None
+                documents[name] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if len(ids) != meta.get("rows"):
             return None
-        return CachedEmbeddings(path=folder, ids=ids, arrays=arrays, meta=meta)
+        return CachedEmbeddings(path=folder, ids=ids, arrays=arrays, meta=meta, documents=documents)
 
     @contextmanager
     def writer(self, key: str, meta: dict[str, Any] | None = None) -> Iterator[EntryWriter]:

@@ -146,6 +146,18 @@ class EncoderRunner(Runner):
             raise OSError(f"embedding cache entry {self.cache.path(key)} was written but cannot be read back; check the disk")
         return entry, False
 
+    def query_vectors(self, queries: list[Query], progress: Progress) -> tuple[CachedEmbeddings, bool]:
+        """One row per query, in query order (from the cache, or encoded and cached); whether it came from the cache.
+
+        A subclass that builds query vectors from more than the query text (a reasoning runner's thoughts) overrides this.
+        """
+        w = self._weights
+        if w is None:
+            raise RuntimeError("weights are resolved in retrieve(); query vectors are not available before")
+        query_texts = [[q.id, q.text] for q in queries]
+        query_parts = {"role": "query", "model": w.files_sha256, "queries": json_sha256(query_texts), **self.encoding_parts("query")}
+        return self._vectors(query_parts, lambda: ([q.id for q in queries], [q.text for q in queries]), progress)
+
     def token_lengths(self, texts: list[str], role: str) -> np.ndarray:
         """Tokens per text as the model will see it (prompt included, truncated); characters without a tokenizer."""
         tokenizer = getattr(self.model, "tokenizer", None)
@@ -182,9 +194,7 @@ class EncoderRunner(Runner):
 
         corpus, corpus_cached = self._vectors(corpus_parts, corpus_texts, progress)
 
-        query_texts = [[q.id, q.text] for q in queries]
-        query_parts = {"role": "query", "model": w.files_sha256, "queries": json_sha256(query_texts), **self.encoding_parts("query")}
-        qvecs, queries_cached = self._vectors(query_parts, lambda: ([q.id for q in queries], [q.text for q in queries]), progress)
+        qvecs, queries_cached = self.query_vectors(queries, progress)
 
         t = time.perf_counter()
         k = self.params.hits

@@ -1,0 +1,285 @@
+"""Text generators for reasoning embedders: one small protocol, two backends.
+
+* :class:`TransformersGenerator`: a local causal LM through transformers (a folder, a Hugging Face
+  snapshot, or a GGUF file loaded with ``gguf_file=``), prompts wrapped in the model's chat template and
+  generated in batches with left padding (greedy batched generation gives the same tokens as one prompt
+  at a time, several times faster; DESIGN.md).
+* :class:`OpenAIGenerator`: any OpenAI-compatible endpoint (vLLM, llama.cpp's server, ``transformers
+  serve``, hosted APIs) over HTTP with a timeout, retries with exponential backoff, a concurrency limit,
+  and an API key read from an environment variable at request time (never stored or logged).
+
+Decoding is greedy, or sampled with a temperature, top_p and a seed. Sampled thoughts of one query are
+drawn together (``num_return_sequences``) under a seed derived from the spec's seed and the prompt, so a
+query's thoughts do not depend on which other queries share its batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bench.errors import RunnerUnavailable
+from bench.provenance import json_sha256
+
+
+class Decoding(BaseModel):
+    """How thoughts are decoded (``params.decoding`` of a reasoning spec)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Literal["greedy", "sample"] = "greedy"
+    temperature: float = Field(0.1, gt=0.0, le=2.0)
+    """Sampling temperature (``sample`` only; the O1 Embedder paper uses 0.1)."""
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    seed: int = Field(0, ge=0)
+    max_new_tokens: int = Field(128, gt=0, le=4096)
+
+    def key(self) -> dict[str, Any]:
+        """What the thoughts depend on (cache keys): sampling settings only when sampling."""
+        if self.mode == "greedy":
+            return {"mode": "greedy", "max_new_tokens": self.max_new_tokens}
+        return self.model_dump()
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One generated text: the text, its token count, the seconds charged to it, and why it ended."""
+
+    text: str
+    tokens: int
+    seconds: float
+    finish_reason: str
+
+
+class Generator(Protocol):
+    """Writes ``samples`` texts for each prompt. ``identity`` names the generator in cache keys."""
+
+    identity: dict[str, Any]
+
+    def generate(self, prompts: Sequence[str], decoding: Decoding, samples: int) -> list[list[Generated]]:
+        """``samples`` generations per prompt, in prompt order (greedy decoding: ``samples`` must be 1)."""
+        ...
+
+
+def sample_seed(seed: int, prompt: str, sample: int = 0) -> int:
+    """A per-prompt seed derived from the spec's seed: the same prompt gets the same seed in any batch."""
+    return int(json_sha256([seed, prompt, sample])[:8], 16)
+
+
+class TransformersGenerator:
+    """A local causal LM (transformers), batched, chat template applied when ``chat`` is true.
+
+    ``threads`` sets torch's thread count while generating (restored after); None keeps torch's default.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        sha256: str,
+        gguf_file: str | None = None,
+        chat: bool = True,
+        batch_size: int = 16,
+        device: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.path, self.gguf_file, self.chat, self.batch_size, self.device = path, gguf_file, chat, batch_size, device
+        self.threads = threads
+        self.identity = {"backend": "transformers", "sha256": sha256, "chat": chat, "threads": threads}
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self.load_s = 0.0
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        t = time.perf_counter()
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        kwargs: dict[str, Any] = {"local_files_only": True}
+        if self.gguf_file:
+            kwargs["gguf_file"] = self.gguf_file
+        tokenizer = AutoTokenizer.from_pretrained(str(self.path), **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(str(self.path), **kwargs)
+        if self.device:
+            model.to(self.device)
+        model.eval()
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self._model, self._tokenizer = model, tokenizer
+        self.load_s = time.perf_counter() - t
+
+    def render(self, prompt: str) -> str:
+        """The text the model sees: the prompt as the user's turn of the chat template, or the prompt itself."""
+        self._load()
+        if not self.chat:
+            return prompt
+        return self._tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+
+    def generate(self, prompts: Sequence[str], decoding: Decoding, samples: int) -> list[list[Generated]]:
+        self._load()
+        if decoding.mode == "greedy":
+            if samples != 1:
+                raise ValueError("greedy decoding gives one thought per query; set thoughts: 1 or decoding.mode: sample")
+            out: list[list[Generated]] = []
+            for i in range(0, len(prompts), self.batch_size):
+                out.extend([g] for g in self._run(list(prompts[i : i + self.batch_size]), decoding, 1, None))
+            return out
+        # sampled: one call per prompt, all its samples together, under a seed derived from the prompt
+        return [self._run([p], decoding, samples, sample_seed(decoding.seed, p)) for p in prompts]
+
+    def _run(self, prompts: list[str], decoding: Decoding, samples: int, seed: int | None) -> list[Generated]:
+        import torch
+
+        tok, model = self._tokenizer, self._model
+        texts = [self.render(p) for p in prompts]
+        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=not self.chat).to(model.device)
+        options: dict[str, Any] = {"max_new_tokens": decoding.max_new_tokens, "pad_token_id": tok.pad_token_id}
+        if decoding.mode == "greedy":
+            options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        else:
+            options.update(do_sample=True, temperature=decoding.temperature, top_p=decoding.top_p, top_k=None, num_return_sequences=samples)
+        t = time.perf_counter()
+        before = torch.get_num_threads()
+        try:
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            with torch.random.fork_rng(devices=[]), torch.inference_mode():
+                if seed is not None:
+                    torch.manual_seed(seed)
+                ids = model.generate(**enc, **options)
+        finally:
+            torch.set_num_threads(before)
+        seconds = (time.perf_counter() - t) / ids.shape[0]
+        new = ids[:, enc["input_ids"].shape[1] :].tolist()
+        configured = getattr(model.generation_config, "eos_token_id", None)
+        stops = {tok.eos_token_id, *(configured if isinstance(configured, list) else [configured])} - {None}
+        results = []
+        for row in new:
+            end = next((j for j, t_id in enumerate(row) if t_id in stops), None)
+            kept = row if end is None else row[:end]
+            results.append(
+                Generated(
+                    text=tok.decode(kept, skip_special_tokens=True).strip(),
+                    tokens=len(kept),
+                    seconds=seconds,
+                    finish_reason="length" if end is None else "stop",
+                )
+            )
+        return results
+
+
+class OpenAIGenerator:
+    """An OpenAI-compatible endpoint: ``/chat/completions`` (``chat``) or ``/completions``.
+
+    Args:
+        base_url: the API root, e.g. ``http://127.0.0.1:8000/v1``.
+        model: the ``model`` field of each request.
+        identity: what names the generator in cache keys (the spec's pinned generator hash, the model name).
+        api_key_env: environment variable holding the API key, read per request; None sends no key.
+        timeout_s: per-request timeout. retries: attempts after the first on a timeout, connection error, 429 or 5xx.
+        concurrency: requests in flight at once.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        identity: dict[str, Any],
+        chat: bool = True,
+        api_key_env: str | None = None,
+        timeout_s: float = 60.0,
+        retries: int = 3,
+        backoff_s: float = 0.5,
+        concurrency: int = 4,
+    ) -> None:
+        self.base_url, self.model, self.chat = base_url.rstrip("/"), model, chat
+        self.api_key_env, self.timeout_s, self.retries, self.backoff_s, self.concurrency = (
+            api_key_env,
+            timeout_s,
+            retries,
+            backoff_s,
+            concurrency,
+        )
+        self.identity = {"backend": "openai", "chat": chat, **identity}
+        self.load_s = 0.0
+        self.requests = 0
+        """HTTP requests sent, retries included (for tests and costs)."""
+
+    def _body(self, prompt: str, decoding: Decoding, sample: int) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "max_tokens": decoding.max_new_tokens, "n": 1}
+        if self.chat:
+            body["messages"] = [{"role": "user", "content": prompt}]
+        else:
+            body["prompt"] = prompt
+        if decoding.mode == "greedy":
+            body["temperature"] = 0.0
+        else:
+            body.update(temperature=decoding.temperature, top_p=decoding.top_p, seed=sample_seed(decoding.seed, prompt, sample))
+        return body
+
+    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        url = f"{self.base_url}/{'chat/completions' if self.chat else 'completions'}"
+        headers = {"Content-Type": "application/json"}
+        if self.api_key_env:
+            key = os.environ.get(self.api_key_env)
+            if not key:
+                raise RunnerUnavailable(f"params.endpoint.api_key_env: ${self.api_key_env} is not set; export the API key in it")
+            headers["Authorization"] = f"Bearer {key}"
+        data = json.dumps(body).encode()
+        last = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff_s * 2 ** (attempt - 1))
+            self.requests += 1
+            try:
+                req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+                with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
+                    return json.loads(resp.read().decode("utf-8"))
+            except urllib.error.HTTPError as e:
+                last = f"HTTP {e.code}"
+                if e.code != 429 and e.code < 500:
+                    detail = e.read()[:200].decode("utf-8", "replace")
+                    raise RunnerUnavailable(
+                        f"generator endpoint {url} refused the request ({last}: {detail}); check params.endpoint"
+                    ) from e
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+                last = type(e).__name__ if not isinstance(e, urllib.error.URLError) else str(e.reason)
+        raise RunnerUnavailable(
+            f"generator endpoint {url} failed {self.retries + 1} times (last: {last}); start the server or raise params.endpoint.retries"
+        )
+
+    def _one(self, prompt: str, decoding: Decoding, sample: int) -> Generated:
+        t = time.perf_counter()
+        reply = self._post(self._body(prompt, decoding, sample))
+        seconds = time.perf_counter() - t
+        try:
+            choice = reply["choices"][0]
+            text = choice["message"]["content"] if self.chat else choice["text"]
+            tokens = int((reply.get("usage") or {}).get("completion_tokens", 0))
+            finish = str(choice.get("finish_reason") or "stop")
+        except (KeyError, IndexError, TypeError, ValueError) as e:
+            raise RunnerUnavailable(f"generator endpoint {self.base_url} answered without choices[0] text; is it OpenAI-compatible?") from e
+        return Generated(text=(text or "").strip(), tokens=tokens, seconds=seconds, finish_reason=finish)
+
+    def generate(self, prompts: Sequence[str], decoding: Decoding, samples: int) -> list[list[Generated]]:
+        if decoding.mode == "greedy" and samples != 1:
+            raise ValueError("greedy decoding gives one thought per query; set thoughts: 1 or decoding.mode: sample")
+        jobs = [(p, s) for p in prompts for s in range(samples)]
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            done = list(pool.map(lambda job: self._one(job[0], decoding, job[1]), jobs))
+        return [done[i * samples : (i + 1) * samples] for i in range(len(prompts))]
