@@ -30,8 +30,10 @@ __all__ = [
     "leaderboard_verdicts",
 ]
 
-PUBLIC_PROVENANCES: tuple[str, ...] = ("reference", "reproduced", "self-reported", "local")
-"""Provenance values shown (``pending`` never is); each result carries its provenance as a badge."""
+PUBLIC_PROVENANCES: tuple[str, ...] = ("reference", "reproduced", "self-reported", "local", "imported")
+"""Provenance values shown (``pending`` never is); each result carries its provenance as a badge. ``imported`` results
+(``bench import mteb``) are aggregates only: no per-query values (never in a paired test), no rankings, no spec (never
+reproduced), on a dataset identity of their own (see :mod:`bench.store.imports`)."""
 
 _PICK_ORDER = "CASE r.provenance WHEN 'reproduced' THEN 0 WHEN 'reference' THEN 1 WHEN 'self-reported' THEN 2 ELSE 3 END"
 """Which run represents a (model version, dataset) cell: runs made here first, then the newest."""
@@ -111,7 +113,8 @@ def leaderboard_cells(
     Returns:
         Columns model (version label), model_name, spec_hash, dataset_hash, run_id, provenance, finished_at, value
         (a trec_eval -c mean; NaN when the run lacks the metric), evaluated_queries (= answered_queries),
-        judged_queries, coverage (answered / judged), environment_hash, wall_s, index_s, encode_s, search_s, cost (dict).
+        judged_queries, coverage (answered / judged) — these four as floats, NaN for imported runs (aggregates only) —,
+        environment_hash, wall_s, index_s, encode_s, search_s, cost (dict).
     """
     provs = _provenances(provenances)
     args: list[Any] = list(provs)
@@ -143,6 +146,8 @@ def leaderboard_cells(
     ).df()
     df["cost"] = [_json(v) for v in df["cost"]]
     df["value"] = df["value"].astype(float)
+    for col in ("evaluated_queries", "answered_queries", "judged_queries", "coverage"):  # NaN where a run says none (imported)
+        df[col] = df[col].astype(float)
     return df
 
 

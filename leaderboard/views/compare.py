@@ -42,6 +42,14 @@ run_a, run_b = here.at[a, "run_id"], here.at[b, "run_id"]
 pq = data.read("leaderboard_query_values", (run_a, run_b), metric)
 va = dict(zip(pq.loc[pq["run_id"] == run_a, "qid"], pq.loc[pq["run_id"] == run_a, "value"], strict=True))
 vb = dict(zip(pq.loc[pq["run_id"] == run_b, "qid"], pq.loc[pq["run_id"] == run_b, "value"], strict=True))
+if not va or not vb:  # aggregates only (results imported from another tool): nothing to pair
+    st.text(f"A = {a}\nB = {b}")
+    m = st.columns(2)
+    m[0].metric(f"A {metric}", ui.fmt(here.at[a, "value"]))
+    m[1].metric(f"B {metric}", ui.fmt(here.at[b, "value"]))
+    missing = ", ".join(f"{side} ({here.at[n, 'provenance']})" for side, n, v in (("A", a, va), ("B", b, vb)) if not v)
+    st.warning(f"No per-query values for {missing}: imported results are aggregates only, so the two cannot be compared query by query.")
+    st.stop()
 result = stats.compare(va, vb)
 
 st.text(f"A = {a}\nB = {b}")

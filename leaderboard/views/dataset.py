@@ -31,6 +31,13 @@ test = top[2].radio("Paired test", stats.TESTS, horizontal=True)
 correction = top[3].radio("Correction", list(stats.CORRECTIONS), horizontal=True, format_func=str.capitalize)
 ui.set_params(dataset=dataset_hash)
 ds = datasets.set_index("dataset_hash").loc[dataset_hash]
+imported = str(ds["source"]).startswith("mteb:")  # bench.store.imports: a dataset identity of another tool's copy
+
+
+def _count(v: object) -> object:
+    """A count on the card; a dash where it is not known (results imported from another tool say none)."""
+    return "—" if pd.isna(v) else int(v)  # type: ignore[call-overload]
+
 
 with st.expander("Dataset card", expanded=True):
     ui.fields_table(
@@ -39,10 +46,11 @@ with st.expander("Dataset card", expanded=True):
             "split": ds["split"],
             "content hash (corpus + queries + qrels)": dataset_hash,
             "corpus hash": ds["corpus_hash"],
-            "documents": int(ds["documents"]),
-            "queries": int(ds["queries"]),
-            "judged queries": int(ds["judged_queries"]),
-            "judgments (qrels)": int(ds["qrels"]),
+            "documents": _count(ds["documents"]),
+            "queries": _count(ds["queries"]),
+            "judged queries": _count(ds["judged_queries"]),
+            "judgments (qrels)": _count(ds["qrels"]),
+            **({"imported from": f"{ds['source']} (another tool's copy: not verified to be this collection)"} if imported else {}),
             "drop identical query/doc ids": bool(ds["drop_identical_ids"]),
             "first seen": str(ds["first_seen"]),
         }
@@ -55,7 +63,11 @@ if cells.empty:
     st.stop()
 models = data.read("leaderboard_models").set_index("name")
 names = list(cells.sort_values("value", ascending=False)["model"])
-baseline = st.selectbox("Baseline", names, index=names.index(tables.BASELINE_MODEL) if tables.BASELINE_MODEL in names else 0)
+per_query = data.read("leaderboard_query_values", tuple(cells["run_id"]), metric)
+# runs without per-query values (imported: aggregates only) are ranked by their score but never tested
+untested = [m for m, r in zip(cells["model"], cells["run_id"], strict=True) if r not in set(per_query["run_id"])]
+testable = [n for n in names if n not in untested] or names
+baseline = st.selectbox("Baseline", testable, index=testable.index(tables.BASELINE_MODEL) if tables.BASELINE_MODEL in testable else 0)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -65,15 +77,21 @@ def _ranked(per_query: pd.DataFrame, cells: pd.DataFrame, baseline: str, test: s
     rows = []
     for cell in cells.itertuples(index=False):
         q = values.get(cell.run_id, {})
+        if not q:  # aggregates only: no interval, no test
+            rows.append(
+                {"model": cell.model, "run_id": cell.run_id, "provenance": cell.provenance, "value": cell.value, "ci": (float("nan"),) * 2}
+            )
+            continue
         low, high = stats.bootstrap_ci(list(q.values()))
         row = {"model": cell.model, "run_id": cell.run_id, "provenance": cell.provenance, "value": cell.value, "ci": (low, high)}
-        if cell.model != baseline:
+        if cell.model != baseline and values.get(base_run):
             c = stats.compare(q, values.get(base_run, {}), test=test)
             row.update(delta=c.difference, p=c.p_value, wtl=f"{c.wins}/{c.ties}/{c.losses}", queries=c.queries)
         else:
             row.update(queries=len(q))
         rows.append(row)
     out = pd.DataFrame(rows)
+    out["queries"] = (out["queries"] if "queries" in out else pd.Series(pd.NA, index=out.index)).astype("Int64")  # NA: not tested
     if "p" not in out:
         out["p"], out["delta"], out["wtl"] = float("nan"), float("nan"), ""
     tested = out["p"].notna()
@@ -83,7 +101,6 @@ def _ranked(per_query: pd.DataFrame, cells: pd.DataFrame, baseline: str, test: s
     return out
 
 
-per_query = data.read("leaderboard_query_values", tuple(cells["run_id"]), metric)
 ranked = _ranked(per_query, cells[["model", "run_id", "provenance", "value"]], baseline, test, correction)
 ranked = ranked.sort_values("value", ascending=False).reset_index(drop=True)
 trained = {m: tables.trained_on(models.at[m, "training_datasets"], ds["name"]) for m in ranked["model"]}
@@ -95,13 +112,14 @@ table = pd.DataFrame(
         "Family": [models.at[m, "family"] for m in ranked["model"]],
         "Provenance": ranked["provenance"],
         metric: ranked["value"],
-        "Coverage": [f"{a}/{j}" for a, j in (answered[r] for r in ranked["run_id"])],
-        "95% CI": [f"[{lo:.4f}, {hi:.4f}]" for lo, hi in ranked["ci"]],
+        "Coverage": [f"{int(a)}/{int(j)}" if pd.notna(a) and pd.notna(j) else "—" for a, j in (answered[r] for r in ranked["run_id"])],
+        "95% CI": [f"[{lo:.4f}, {hi:.4f}]" if pd.notna(lo) else "—" for lo, hi in ranked["ci"]],
         "Δ vs baseline": ranked["delta"],
         "p": ranked["p"],
         f"p ({correction})": ranked["p_adj"],
         "Significant": [
-            "baseline" if m == baseline else ("yes" if p < ALPHA else "no") for m, p in zip(ranked["model"], ranked["p_adj"], strict=True)
+            "baseline" if m == baseline else "not tested" if m in untested else ("yes" if p < ALPHA else "no")
+            for m, p in zip(ranked["model"], ranked["p_adj"], strict=True)
         ],
         "W/T/L": ranked["wtl"],
         "Queries": ranked["queries"],
@@ -113,6 +131,11 @@ st.caption(
     f"(a query a run did not answer counts 0, in the score too: Coverage = judged queries answered), "
     f"{correction}-corrected over {int(ranked['p'].notna().sum())} comparisons, α = {ALPHA}."
 )
+if untested:
+    st.caption(
+        f"Not tested: {', '.join(untested)}: no per-query values (results imported from another tool are aggregates only), "
+        "so no confidence interval, no paired test, never counted as reproduced."
+    )
 st.dataframe(
     table,
     hide_index=True,
