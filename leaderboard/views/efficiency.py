@@ -36,6 +36,12 @@ if left_out:
 if points.empty:
     st.stop()
 
+labels = tables.dataset_labels(datasets)
+shared = cells[cells["model"].isin(points["model"]) & cells["dataset_hash"].map(labels).isin(averaged)]
+answered, judged = shared.groupby("model")["answered_queries"].sum(), shared.groupby("model")["judged_queries"].sum()
+points["coverage"] = [answered[m] / judged[m] if judged.get(m, 0) else float("nan") for m in points["model"]]
+st.caption("Coverage: judged queries answered on those datasets; each unanswered judged query counts 0 in the score.")
+
 environments = cells[cells["model"].isin(points["model"])]["environment_hash"].nunique()
 if environments > 1:
     st.warning(f"Costs come from {environments} different environments: compare timings with care.")
@@ -50,7 +56,8 @@ base = alt.Chart(plot).encode(
     x=alt.X("cost:Q", title=axis, scale=scale), y=alt.Y("score:Q", title=f"mean {metric}", scale=alt.Scale(zero=False))
 )
 dots = base.mark_circle(size=120).encode(
-    color=alt.Color("family:N", scale=alt.Scale(domain=list(tables.FAMILY_ORDER))), tooltip=["model", "family", "score", "cost"]
+    color=alt.Color("family:N", scale=alt.Scale(domain=list(tables.FAMILY_ORDER))),
+    tooltip=["model", "family", "score", alt.Tooltip("coverage:Q", format=".1%"), "cost"],
 )
 names = base.mark_text(align="left", dx=8, dy=-6, fontSize=11).encode(text="model:N")
 front = alt.Chart(plot[plot["pareto"]].sort_values("cost")).mark_line(color="#444", strokeDash=[6, 3]).encode(x="cost:Q", y="score:Q")
@@ -62,5 +69,9 @@ st.dataframe(
     ),
     hide_index=True,
     width="stretch",
-    column_config={f"mean {metric}": st.column_config.NumberColumn(format="%.4f"), axis: st.column_config.NumberColumn(format="%.3f")},
+    column_config={
+        f"mean {metric}": st.column_config.NumberColumn(format="%.4f"),
+        "coverage": st.column_config.NumberColumn(format="percent"),
+        axis: st.column_config.NumberColumn(format="%.3f"),
+    },
 )

@@ -80,3 +80,10 @@ def test_model_page_run_history_shows_coverage(coverage_db: Path, monkeypatch: p
     at = _page(coverage_db, monkeypatch, "views/model.py", model=PARTIAL)
     history = _table(at, "finished", "dataset", "coverage")
     assert list(history["coverage"]) == [f"{ANSWERED}/35"]
+
+
+def test_efficiency_table_shows_coverage_beside_the_mean(coverage_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _page(coverage_db, monkeypatch, "views/efficiency.py")
+    points = _table(at, "model", "mean nDCG@10", "coverage").set_index("model")
+    assert points.at["bm25-flat", "coverage"] == 1.0
+    assert any(c.value.startswith("Coverage: judged queries answered") for c in at.caption)
