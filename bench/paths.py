@@ -44,3 +44,11 @@ MAX_LOCK_TIMEOUT_S = 24 * 3600.0
 def lock_timeout() -> float:
     """Seconds to wait for another process's hold on the database: ``BENCH_DB_LOCK_TIMEOUT`` (0 to 86400) or 60."""
     return env_seconds("BENCH_DB_LOCK_TIMEOUT", 60.0, 0.0, MAX_LOCK_TIMEOUT_S, StoreError)
+
+
+MAX_PROGRESS_INTERVAL_S = 3600.0
+
+
+def progress_interval() -> float:
+    """Seconds between progress lines in a log (stderr not a terminal): ``BENCH_PROGRESS_INTERVAL`` (0 to 3600) or 10."""
+    return env_seconds("BENCH_PROGRESS_INTERVAL", 10.0, 0.0, MAX_PROGRESS_INTERVAL_S)

@@ -6,7 +6,7 @@ A variable that is set must make sense, else a one-line error names it, says wha
   ``~`` that names no known user is refused rather than becoming a folder called ``~``), not an existing file;
 - a file (``BENCH_DB``): not empty, ``~`` expanded, not an existing folder;
 - a search path (``BENCH_DATA_PATH``): ``os.pathsep``-separated folders, each as above (empty entries skipped);
-- seconds (``BENCH_DB_LOCK_TIMEOUT``): a finite number in a stated range.
+- seconds (``BENCH_DB_LOCK_TIMEOUT``, ``BENCH_PROGRESS_INTERVAL``): a finite number in a stated range.
 
 Unset variables take their documented defaults (:mod:`bench.paths`). Relative paths are allowed and made
 absolute against the current folder when read.

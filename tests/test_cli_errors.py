@@ -22,6 +22,7 @@ import pytest
 from bench import __version__
 from bench.cli import EXIT_INTERNAL
 from bench.cli.common import PlainConsole, app, build_command, table, visible
+from bench.progress import LINE as PROGRESS_LINE
 from tests.clihelp import bench
 from tests.conftest import ROOT
 
@@ -88,7 +89,8 @@ class Proc:
 
     @property
     def err_lines(self) -> list[str]:
-        return self.err.splitlines()
+        """stderr's lines less the progress lines a run logs when stderr is not a terminal (:data:`bench.progress.LINE`)."""
+        return [line for line in self.err.splitlines() if not PROGRESS_LINE.match(line)]
 
 
 def _spawn(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Proc:
@@ -219,7 +221,7 @@ def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path: P
     assert line.endswith(" (internal error; rerun with --debug or BENCH_DEBUG=1 for the traceback)"), line
     for debug in (_spawn(["--debug", *run], tmp_path, env), _spawn(run, tmp_path, env | {"BENCH_DEBUG": "1"})):
         assert debug.code == EXIT_INTERNAL
-        assert debug.err.startswith("Traceback (most recent call last):"), debug.err
+        assert "\n".join(debug.err_lines).startswith("Traceback (most recent call last):"), debug.err
         assert "mkdir" in debug.err and debug.err_lines[-1].startswith("error: FileExistsError: ")
 
 

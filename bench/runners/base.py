@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -32,13 +32,23 @@ class Params(BaseModel):
 
 
 class Progress:
-    """Progress reporting; the default shows nothing. The CLI passes one that draws bars."""
+    """Progress reporting; the default shows nothing. The CLI passes one that draws bars (or writes log lines).
 
-    def track(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    Progress counts texts (documents, queries), not the chunks or batches a loop walks over: a loop over batches
+    passes ``total`` in texts and ``units`` (texts per item, e.g. ``len``).
+    """
+
+    def track(self, items: Iterable[T], description: str, total: int | None = None, units: Callable[[T], int] | None = None) -> Iterator[T]:
+        """Yield ``items``, counting ``units(item)`` (default 1) done after each item has been processed, out of ``total``."""
         yield from items
 
     def stage(self, description: str) -> AbstractContextManager[None]:
         return nullcontext()
+
+
+def texts_in(batches: Iterable[Sized]) -> int:
+    """How many texts a chunk of batches holds: ``units`` for :meth:`Progress.track` over chunks."""
+    return sum(len(b) for b in batches)
 
 
 @dataclass(frozen=True)

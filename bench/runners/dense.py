@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from bench.errors import RunnerUnavailable
-from bench.runners.base import Progress
+from bench.runners.base import Progress, texts_in
 from bench.runners.embedding_cache import CachedEmbeddings, EntryWriter
 from bench.runners.encoder import EncoderParams, EncoderRunner
 from bench.runners.search import QUERY_CHUNK, TopK, dense_topk
@@ -67,7 +67,7 @@ class DenseRunner(EncoderRunner):
         out: np.ndarray | None = None
         chunks = self.chunks(order)
         label = "documents" if role == "document" else "queries"
-        for chunk in progress.track(chunks, f"encoding {len(texts)} {label}", total=len(chunks)):
+        for chunk in progress.track(chunks, f"encoding {len(order)} {label}", total=len(order), units=texts_in):
             for batch in chunk:
                 vectors = self.encode([texts[i] for i in batch], role)
                 if out is None:

@@ -57,7 +57,7 @@ class LuceneBM25Runner(Runner):
         t1 = time.perf_counter()
         batches = [queries[i : i + BATCH] for i in range(0, len(queries), BATCH)]
         with BM25Searcher(index, self.params.k1, self.params.b, self.params.fields) as searcher:
-            for batch in progress.track(batches, f"searching {len(queries)} queries", total=len(batches)):
+            for batch in progress.track(batches, f"searching {len(queries)} queries", total=len(queries), units=len):
                 scores.update(searcher.batch_search(batch, self.params.hits, threads))
         search_s = time.perf_counter() - t1
         run = Run.from_scores(scores, depth=self.params.hits, tag=self.spec.name)

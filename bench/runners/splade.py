@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
-from bench.runners.base import Progress
+from bench.runners.base import Progress, texts_in
 from bench.runners.embedding_cache import CachedEmbeddings, EntryWriter
 from bench.runners.encoder import EncoderParams, EncoderRunner
 from bench.runners.search import TopK, sparse_topk
@@ -84,7 +84,7 @@ class SpladeRunner(EncoderRunner):
         parts = []
         chunks = self.chunks(order)
         label = "documents" if role == "document" else "queries"
-        for chunk in progress.track(chunks, f"encoding {len(texts)} {label}", total=len(chunks)):
+        for chunk in progress.track(chunks, f"encoding {len(order)} {label}", total=len(order), units=texts_in):
             parts.extend(self.encode([texts[i] for i in batch], role) for batch in chunk)
         vocab = parts[0].shape[1] if parts else 0
         stacked = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, 0), dtype=np.float32)

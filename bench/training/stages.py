@@ -132,7 +132,10 @@ def cross_encoder_scores(
         flat = [(q, d) for q in sorted(pairs[coll.name]) for d in pairs[coll.name][q]]
         scores: list[float] = []
         steps = range(0, len(flat), batch_size)
-        for i in progress.track(steps, f"cross-encoder on {coll.name} ({len(flat)} pairs)", total=len(steps)):
+        n_pairs = len(flat)
+        for i in progress.track(
+            steps, f"cross-encoder on {coll.name} ({n_pairs} pairs)", total=n_pairs, units=lambda i, n=n_pairs: min(batch_size, n - i)
+        ):
             batch = flat[i : i + batch_size]
             texts = [(coll.query_texts[q], coll.doc_texts[d]) for q, d in batch]
             scores.extend(float(s) for s in model.predict(texts, batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True))
