@@ -160,34 +160,77 @@ def eval_(
 
 @app.command()
 def results(
-    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Only this dataset (name or content hash).")] = None,
-    model: Annotated[str | None, typer.Option(help="Only this model (a name, or a version label name@hash).")] = None,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Only this dataset: a recorded name, a path to its BEIR folder, or >= 6 hex of its content hash (repeat).",
+        ),
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="Only this model: a name, or a version label name@hash (repeat).")
+    ] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", help="Metric column(s) instead of the headline ones; --pivot takes one (default nDCG@10)."),
+    ] = None,
+    pivot: Annotated[
+        bool,
+        typer.Option(
+            "--pivot", help="Models x datasets of one metric, mean over the datasets every model has (the leaderboard's Overview)."
+        ),
+    ] = False,
     history: Annotated[
         bool, typer.Option("--history", help="Every recorded run, not only the latest per model version and dataset.")
     ] = False,
+    split: Annotated[str, typer.Option("--split", help="qrels split a dataset given as a path is hashed with.")] = "test",
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Recorded runs: the latest per model version and dataset, with coverage and the latest reproduction verdict."""
+    import pandas as pd
+
+    from bench.evaluation.measures import HEADLINE, parse_measure
     from bench.store.db import open_read_only
+    from bench.store.lookup import find_datasets, find_models
     from bench.store.runs import results_table
 
+    metrics = list(dict.fromkeys(str(parse_measure(m)) for m in metric or []))
+    if pivot and (history or len(metrics) > 1):
+        raise typer.BadParameter(
+            "--pivot shows one metric of the leaderboard's runs: give one --metric and no --history", param_hint="--pivot"
+        )
     with open_read_only(db_path(db)) as con:
-        df = results_table(con, dataset=dataset, model=model, history=history)
+        hashes = [d.dataset_hash for ref in dataset or [] for d in find_datasets(con, ref, split)] if dataset else None
+        labels = [m.label for ref in model or [] for m in find_models(con, ref)] if model else None
+        if pivot:
+            from bench.cli import pivot as pivot_view
+
+            metric_name = metrics[0] if metrics else HEADLINE[0]
+            pivot_view.show(pivot_view.overview(con, metric_name, hashes, labels), metric_name, db_path(db), json_out)
+            return
+        frames = [
+            results_table(con, dataset=h, history=history, metrics=metrics or None)
+            for h in (list(dict.fromkeys(hashes)) if hashes else [None])
+        ]
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if labels is not None:
+        df = df[df["model"].isin(labels)]
+    df = df.sort_values(["finished_at", "run_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
     if json_out:
         emit_json(json.loads(df.to_json(orient="records", date_format="iso")))
         return
     if df.empty:
-        out.print("no recorded runs" + (f" for dataset {dataset}" if dataset else ""), markup=False)
+        out.print("no recorded runs" + (f" for dataset {', '.join(dataset)}" if dataset else ""), markup=False)
         return
     df = df.assign(answered=[f"{a}/{j}" for a, j in zip(df["answered"], df["judged"], strict=True)])
-    from bench.evaluation.measures import HEADLINE
-
-    cols = ["model", "dataset", "provenance", *HEADLINE, "answered", "verdict", "wall_s", "run_id"]
+    shown = metrics or list(HEADLINE)
+    cols = ["model", "dataset", "provenance", *shown, "answered", "verdict", "wall_s", "run_id"]
     out.print(
         table(
             f"Recorded runs ({db_path(db)}){' — history' if history else ''}",
-            ["model", "dataset", "provenance", *HEADLINE, "queries", "verdict", "wall s", "run"],
+            ["model", "dataset", "provenance", *shown, "queries", "verdict", "wall s", "run"],
             df[cols].astype(object).where(df[cols].notna(), None).values.tolist(),
         )
     )

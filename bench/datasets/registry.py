@@ -7,7 +7,6 @@ the default download folder (:func:`bench.paths.data_dir`). A dataset named ``NA
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +16,7 @@ from bench.datasets.beir import Dataset
 from bench.datasets.card import CARD_FILE, read_card
 from bench.errors import DatasetError
 from bench.paths import data_dir, data_path
+from bench.suggest import did_you_mean
 from bench.yamlfile import YamlSyntaxError, line_of, read_yaml_file
 
 _HERE = Path(__file__).parent
@@ -177,9 +177,8 @@ def resolve_dataset(ref: str, split: str = "test") -> Dataset:
             else "it has no public download: obtain a copy (see the registry note) and put its folder on the data path"
         )
         raise DatasetError(f"dataset '{ref}' is not on the data path ({where}): {how}, or add its parent folder to BENCH_DATA_PATH")
-    names = list(dict.fromkeys([d.name for d in known_datasets()] + local_dataset_names()))  # a registered name is often also a folder
-    close = difflib.get_close_matches(ref, names, n=3)
-    hint = f" Did you mean: {', '.join(close)}?" if close else " See `bench datasets list`."
+    names = [d.name for d in known_datasets()] + local_dataset_names()  # a registered name is often also a folder: offered once
+    hint = did_you_mean(ref, names) or " See `bench datasets list`."
     raise DatasetError(f"unknown dataset '{ref}': not registered and no folder of that name on the data path ({where}).{hint}")
 
 

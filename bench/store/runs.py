@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -168,13 +168,18 @@ def insert_run(con: duckdb.DuckDBPyConnection, rec: RunRecord) -> str:
 
 
 def results_table(
-    con: duckdb.DuckDBPyConnection, dataset: str | None = None, model: str | None = None, history: bool = False
+    con: duckdb.DuckDBPyConnection,
+    dataset: str | None = None,
+    model: str | None = None,
+    history: bool = False,
+    metrics: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Recorded runs, newest first: by default the latest run of each model version on each dataset, all with ``history``.
 
-    Columns: run_id, model (version label), spec_hash, dataset, split, dataset_hash (12), provenance, the headline
-    metrics (trec_eval -c means), answered, judged, coverage, verdict (latest reproduction of that version on that
-    dataset: OK / OKish / FAIL, or None), wall_s, index_s, search_s, finished_at. ``model`` matches a name or a label.
+    Columns: run_id, model (version label), spec_hash, dataset, split, dataset_hash (12), provenance, one column per
+    metric of ``metrics`` (default: the headline ones; trec_eval -c means, None where a run lacks it), answered, judged,
+    coverage, verdict (latest reproduction of that version on that dataset: OK / OKish / FAIL, or None), wall_s,
+    index_s, search_s, finished_at. ``model`` matches a name or a label.
     """
     where, args = [], []
     if dataset:
@@ -184,7 +189,9 @@ def results_table(
         where.append("(r.model_name = ? OR v.label = ?)")
         args += [model, model]
     clause = ("WHERE " + " AND ".join(where)) if where else ""
-    pivot = ", ".join(f"max(CASE WHEN m.metric = '{name}' THEN m.value END) AS \"{name}\"" for name in HEADLINE)
+    names = list(metrics) if metrics else list(HEADLINE)
+    pivot = ", ".join(f"max(CASE WHEN m.metric = ? THEN m.value END) AS {_identifier(name)}" for name in names)
+    args += names  # the pivot's placeholders come after the WHERE clause's in the statement
     latest = (
         ""
         if history
@@ -223,6 +230,11 @@ def results_table(
 
 def run_metrics(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, float]:
     return dict(con.execute("SELECT metric, value FROM metrics WHERE run_id = ? ORDER BY metric", [run_id]).fetchall())
+
+
+def _identifier(name: str) -> str:
+    """``name`` as a quoted SQL identifier (a metric name becomes a column name)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def query_metrics(con: duckdb.DuckDBPyConnection, run_id: str, metric: str) -> dict[str, float]:

@@ -1,0 +1,165 @@
+"""`bench compare A B -d D`: two models on one dataset content, query by query, as the leaderboard's Compare page.
+
+The runs compared are the leaderboard's representative runs (:func:`bench.store.leaderboard.leaderboard_cells`: runs
+made here first, then the newest) and the statistics are :func:`bench.evaluation.stats.compare` over their stored
+per-query values: the same numbers the Dataset and Compare pages show.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from bench.cli.common import DbOption, JsonOption, SplitOption, app, db_path, emit_json, out, table
+
+RESAMPLES = 10_000
+SEED = 0
+CONFIDENCE = 0.95
+
+
+def _one_version(con: Any, ref: str, hint: str) -> str:
+    from bench.store.lookup import find_models
+
+    versions = find_models(con, ref)
+    if len(versions) > 1:
+        raise typer.BadParameter(
+            f"'{ref}' has {len(versions)} recorded versions ({', '.join(v.label for v in versions)}); name one by its label",
+            param_hint=hint,
+        )
+    return versions[0].label
+
+
+@app.command()
+def compare(
+    model_a: Annotated[str, typer.Argument(metavar="A", help="Model A: a name or a version label (name@hash8).")],
+    model_b: Annotated[str, typer.Argument(metavar="B", help="Model B, the one A is measured against.")],
+    dataset: Annotated[
+        str,
+        typer.Option("--dataset", "-d", help="A recorded dataset: its name, a path to its BEIR folder, or >= 6 hex of its content hash."),
+    ],
+    metric: Annotated[str, typer.Option("--metric", help="Metric to compare on, e.g. nDCG@10, RR@10, R@100.")] = "nDCG@10",
+    test: Annotated[str, typer.Option("--test", help="Paired test over queries: randomization or t-test.")] = "randomization",
+    split: SplitOption = "test",
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Paired comparison of two models' runs on one dataset content: difference, bootstrap CI, p-value, win/tie/loss.
+
+    Runs on different dataset contents (another copy, another split) are never compared. A judged query a run did
+    not answer counts 0 for that run, as in every mean; each side's coverage is shown.
+    """
+    from bench.errors import DatasetError, EvaluationError
+    from bench.evaluation import stats
+    from bench.evaluation.measures import parse_measure
+    from bench.store.db import open_read_only
+    from bench.store.leaderboard import leaderboard_cells, leaderboard_query_values
+    from bench.store.lookup import NotRecorded, find_datasets
+
+    metric = str(parse_measure(metric))
+    if test not in stats.TESTS:
+        raise typer.BadParameter(f"'{test}' is not a test; use {' or '.join(stats.TESTS)}", param_hint="--test")
+    with open_read_only(db_path(db)) as con:
+        a, b = _one_version(con, model_a, "A"), _one_version(con, model_b, "B")
+        if a == b:
+            raise typer.BadParameter(f"A and B are the same model version ({a}); name two different ones", param_hint="B")
+        contents = {d.dataset_hash: d for d in find_datasets(con, dataset, split)}
+        cells = leaderboard_cells(con, metric)
+        cells = cells[cells["model"].isin([a, b]) & cells["dataset_hash"].isin(contents)]
+        has = {m: set(cells.loc[cells["model"] == m, "dataset_hash"]) for m in (a, b)}
+        shared = sorted(has[a] & has[b])
+        if not shared:
+            for m in (a, b):
+                if not has[m]:
+                    raise NotRecorded(f"{m} has no public run on dataset '{dataset}'; run it there first (bench run ... -d {dataset})")
+            raise DatasetError(
+                f"{a} ran on {', '.join(contents[h].label for h in sorted(has[a]))} and {b} on "
+                f"{', '.join(contents[h].label for h in sorted(has[b]))}: runs on different dataset contents never share a cell "
+                "and are not compared; run both models on the same copy of the dataset"
+            )
+        if len(shared) > 1:
+            raise typer.BadParameter(
+                f"'{dataset}' names {len(shared)} dataset contents both models ran on ({', '.join(contents[h].label for h in shared)}); "
+                "give a content-hash prefix instead",
+                param_hint="--dataset",
+            )
+        here = cells[cells["dataset_hash"] == shared[0]].set_index("model")
+        runs = {side: here.loc[m].to_dict() for side, m in (("A", a), ("B", b))}
+        values = leaderboard_query_values(con, (runs["A"]["run_id"], runs["B"]["run_id"]), metric)
+    per_query = {
+        side: dict(
+            zip(values.loc[values["run_id"] == r["run_id"], "qid"], values.loc[values["run_id"] == r["run_id"], "value"], strict=True)
+        )
+        for side, r in runs.items()
+    }
+    for side, m in (("A", a), ("B", b)):
+        if not per_query[side]:
+            raise EvaluationError(
+                f"run {runs[side]['run_id']} of {m} has no per-query values of {metric}; it cannot be tested query by query"
+            )
+    result = stats.compare(per_query["A"], per_query["B"], test=test, confidence=CONFIDENCE, resamples=RESAMPLES, seed=SEED)
+    ds = contents[shared[0]]
+    side_json = {
+        side: {
+            "model": m,
+            "run_id": runs[side]["run_id"],
+            "provenance": runs[side]["provenance"],
+            "mean": result.mean_a if side == "A" else result.mean_b,
+            "answered": int(runs[side]["answered_queries"]),
+            "judged": int(runs[side]["judged_queries"]),
+        }
+        for side, m in (("A", a), ("B", b))
+    }
+    if json_out:
+        emit_json(
+            {
+                "metric": metric,
+                "dataset": {"name": ds.name, "split": ds.split, "hash": ds.dataset_hash},
+                "a": side_json["A"],
+                "b": side_json["B"],
+                "queries": result.queries,
+                "difference": result.difference,
+                "ci": [result.ci_low, result.ci_high],
+                "confidence": CONFIDENCE,
+                "test": test,
+                "resamples": RESAMPLES if test == "randomization" else None,
+                "seed": SEED,
+                "p_value": result.p_value,
+                "wins": result.wins,
+                "ties": result.ties,
+                "losses": result.losses,
+            }
+        )
+        return
+    rows = [
+        [
+            side,
+            s["model"],
+            s["provenance"],
+            s["mean"],
+            f"{s['answered']}/{s['judged']} ({100 * s['answered'] / s['judged']:.1f}%)",
+            s["run_id"],
+        ]
+        if s["judged"]
+        else [side, s["model"], s["provenance"], s["mean"], "0/0", s["run_id"]]
+        for side, s in side_json.items()
+    ]
+    out.print(table(f"{metric} on {ds.label}", ["", "model", "provenance", metric, "answered/judged", "run"], rows))
+    test_name = f"paired randomization test ({RESAMPLES:,} sign flips, seed {SEED})" if test == "randomization" else "paired t-test"
+    out.print(
+        table(
+            f"A - B over {result.queries} judged queries",
+            ["statistic", "value"],
+            [
+                ["difference (A - B)", f"{result.difference:+.4f}"],
+                [f"{CONFIDENCE:.0%} bootstrap CI", f"[{result.ci_low:+.4f}, {result.ci_high:+.4f}]"],
+                [f"p ({test})", f"{result.p_value:.4g}"],
+                ["A wins / ties / B wins", f"{result.wins} / {result.ties} / {result.losses}"],
+            ],
+        )
+    )
+    out.print(
+        f"{test_name}; ties within 1e-9; a judged query a run did not answer counts 0 for that run (trec_eval -c)",
+        markup=False,
+        soft_wrap=True,
+    )
