@@ -87,8 +87,8 @@ def test_quick_keeps_every_lexical_block_and_the_quick_set_of_the_others() -> No
     kept, left_out = 0, 0
     for path in SPECS:
         spec = load_spec(path)
-        planned = [t.dataset_name for t in spec_targets(path, quick=True)]
-        if spec.family in EVERY_DATASET_FAMILIES:
+        planned = [t.dataset_name for t in spec_targets(path, quick=True) if t.problem is None]  # a spec without expected
+        if spec.family in EVERY_DATASET_FAMILIES:  # blocks is test_spec_expectations_match_the_local_collections's failure
             assert planned == [e.dataset for e in spec.expected], path.name
             kept += len([e for e in spec.expected if e.dataset not in QUICK_DATASETS])
         else:
