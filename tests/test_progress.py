@@ -102,6 +102,14 @@ def test_rich_progress_writes_log_lines_when_the_console_is_not_a_terminal() -> 
     assert silent.getvalue() == ""
 
 
+def test_a_terminal_bar_counts_texts_not_batches() -> None:
+    stream = io.StringIO()
+    progress = RichProgress(Console(file=stream, force_terminal=True, width=100))
+    for _ in progress.track([["a"] * 4, ["b"] * 4, ["c"] * 7], "encoding 15 documents", total=15, units=len):
+        pass
+    assert " 0/15" in stream.getvalue() and "15/15" in stream.getvalue() and "/3" not in stream.getvalue()
+
+
 def test_interval_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BENCH_PROGRESS_INTERVAL", raising=False)
     assert progress_interval() == 10.0
@@ -155,13 +163,28 @@ class Recorder(Progress):
         self.loops[description] = (total, counted)
 
 
+def _small_collection(root: Path, documents: int, queries: int) -> Path:
+    """The first documents and queries of adi as a BEIR folder (every query judged), so encoding takes seconds."""
+    adi = resolve_dataset("adi").path
+    root.mkdir()
+    (root / "corpus.jsonl").write_text("".join((adi / "corpus.jsonl").read_text().splitlines(keepends=True)[:documents]))
+    lines = (adi / "queries.jsonl").read_text().splitlines(keepends=True)[:queries]
+    (root / "queries.jsonl").write_text("".join(lines))
+    doc_ids = [json.loads(line)["_id"] for line in (root / "corpus.jsonl").read_text().splitlines()]
+    (root / "qrels").mkdir()
+    qrels = ["query-id\tcorpus-id\tscore"] + [f"{json.loads(q)['_id']}\t{doc_ids[0]}\t1" for q in lines]
+    (root / "qrels" / "test.tsv").write_text("\n".join(qrels) + "\n")
+    return root
+
+
 def test_encoder_progress_counts_texts_not_batches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BENCH_CACHE", str(tmp_path / "cache"))  # nothing cached: every text is encoded
     spec = load_spec(ROOT / "models" / "all-minilm-l6-v2.yaml")
-    spec = spec.model_copy(update={"params": {**spec.params, "batch_size": 8}})  # 82 documents = 11 batches
-    adi = resolve_dataset("adi")
+    spec = spec.model_copy(update={"params": {**spec.params, "batch_size": 2}})  # 7 documents = 4 batches, 3 queries = 2
+    small = resolve_dataset(str(_small_collection(tmp_path / "small", documents=7, queries=3)))
     recorder = Recorder()
-    make_runner(spec).retrieve(adi, adi.judged_queries(), recorder)
-    documents, queries = len(adi.corpus_ids()), len(adi.judged_queries())
+    make_runner(spec).retrieve(small, small.judged_queries(), recorder)
+    documents, queries = len(small.corpus_ids()), len(small.judged_queries())
+    assert (documents, queries) == (7, 3)
     assert recorder.loops[f"encoding {documents} documents"] == (documents, documents)
     assert recorder.loops[f"encoding {queries} queries"] == (queries, queries)
