@@ -21,7 +21,7 @@ from bench.store.db import open_read_only, open_writer
 from bench.store.models import ModelRow, check_name
 from bench.store.runs import DatasetRow, RunRecord, record_run
 from bench.store.saved import save_record
-from bench.types import Run, Timings
+from bench.types import Run, Thought, Timings
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,7 @@ def run_record(
     spec: ModelSpec | None = None,
     cost: dict[str, Any] | None = None,
     weights_hash: str | None = None,
+    thoughts: tuple[Thought, ...] = (),
 ) -> RunRecord:
     """Everything the database keeps about one evaluated run, with a fresh run id and the environment."""
     env = environment()
@@ -150,6 +151,7 @@ def run_record(
         cost=cost or {},
         evaluation=evaluation,
         run=run,
+        thoughts=thoughts,
     )
 
 
@@ -208,6 +210,7 @@ def execute_run(
                 spec=spec,
                 cost=out.cost,
                 weights_hash=out.weights_hash,
+                thoughts=out.thoughts,
             )
             run_id = record(db, rec)
     summary = RunSummary(

@@ -24,7 +24,8 @@ from bench.evaluation.measures import HEADLINE
 from bench.identity import Writer
 from bench.store.db import transaction
 from bench.store.models import VERSION_LABELS, ModelRow, claim_name
-from bench.types import Run, Timings
+from bench.store.thoughts import insert_thoughts
+from bench.types import Run, Thought, Timings
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class RunRecord:
     cost: Mapping[str, Any]
     evaluation: EvalResult
     run: Run
+    thoughts: tuple[Thought, ...] = ()
+    """A reasoning run's thoughts (:mod:`bench.store.thoughts`), written in the run's transaction."""
 
     @property
     def provenance(self) -> str:
@@ -157,6 +160,7 @@ def insert_run(con: duckdb.DuckDBPyConnection, rec: RunRecord) -> str:
         con.execute("INSERT INTO metrics SELECT * FROM _metrics")
         con.execute("INSERT INTO query_metrics SELECT * FROM _query_metrics")
         con.execute("INSERT INTO rankings SELECT * FROM _rankings")
+        insert_thoughts(con, rec.run_id, rec.thoughts)
     finally:
         for name in ("_metrics", "_query_metrics", "_rankings"):
             with contextlib.suppress(duckdb.Error):

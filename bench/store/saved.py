@@ -23,7 +23,7 @@ from bench.identity import Writer
 from bench.paths import home_dir
 from bench.store.models import ModelRow
 from bench.store.runs import DatasetRow, RunRecord
-from bench.types import Run, Timings
+from bench.types import Run, Thought, Timings
 
 FORMAT = 1
 
@@ -59,6 +59,7 @@ def _encode(rec: RunRecord, db: Path) -> dict[str, Any]:
             "answered_queries": ev.answered_queries,
         },
         "run": {"tag": rec.run.tag, "results": {q: [[d, s] for d, s in docs] for q, docs in rec.run.results.items()}},
+        "thoughts": [asdict(t) for t in rec.thoughts],
     }
 
 
@@ -83,6 +84,7 @@ def _decode(obj: dict[str, Any]) -> RunRecord:
         cost=obj["cost"],
         evaluation=EvalResult(ev["per_query"], ev["aggregate"], ev["judged_queries"], ev["answered_queries"]),
         run=Run({q: [(d, float(s)) for d, s in docs] for q, docs in obj["run"]["results"].items()}, obj["run"]["tag"]),
+        thoughts=tuple(Thought(**t) for t in obj.get("thoughts", [])),
     )
 
 

@@ -22,7 +22,11 @@ from bench.runners.base import Progress, make_runner
 from bench.runners.reasoning import ReasoningRunner
 from bench.runners.thought_cache import ThoughtCache
 from bench.specs import load_spec
+from bench.store.db import open_read_only
+from bench.store.thoughts import run_thoughts
+from tests.clihelp import bench
 from tests.conftest import ROOT
+from tests.runners.conftest import reply
 
 THINK = ROOT / "models" / "o1-smollm2-minilm.yaml"
 NOTHINK = ROOT / "models" / "o1-smollm2-minilm-nothink.yaml"
@@ -33,6 +37,7 @@ QUERIES = 6
 def _spec_text(path: Path, **params: object) -> str:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data.pop("expected", None)
+    data["name"] = f"test-{data['name']}"  # a local spec may not write under the reference spec's name
     data["params"] = {**data["params"], **params}
     return yaml.safe_dump(data, sort_keys=False)
 
@@ -199,3 +204,17 @@ def test_an_openai_compatible_endpoint_writes_the_thoughts(adi6: Dataset, tmp_pa
     assert out.cost["thoughts_generated_queries"] == QUERIES
     again = make_runner(load_spec(path), str(path)).retrieve(adi6, adi6.judged_queries(), Progress())
     assert len(handler.seen) == QUERIES and again.cost["thoughts_cached_queries"] == QUERIES  # no second request
+
+
+def test_a_recorded_run_keeps_its_thoughts_in_the_same_transaction(adi6: Dataset, tmp_path: Path, scripted, db_path: Path, capsys) -> None:
+    url, handler = scripted
+    handler.script = [(200, reply(f"thought number {i}", 4 + i)) for i in range(QUERIES)]
+    path = _write_spec(tmp_path, "recorded", endpoint={"url": url, "concurrency": 1, "retries": 0})
+    summary, out, _ = execute_run(load_spec(path), adi6, db_path, spec_path=path)
+    with open_read_only(db_path) as con:
+        assert run_thoughts(con, summary.run_id) == sorted(out.thoughts, key=lambda t: (t.query_id, t.sample))
+        (cost,) = con.execute("SELECT cost FROM runs WHERE run_id = ?", [summary.run_id]).fetchone()
+    assert json.loads(cost)["thinking_tokens"] == sum(t.tokens for t in out.thoughts) == sum(4 + i for i in range(QUERIES))
+    first = out.thoughts[0]
+    shown = bench(capsys, "thoughts", "show", "--run", summary.run_id, "--query", first.query_id, "--db", db_path)
+    assert shown.code == 0 and first.text in shown.out and first.query[:40] in shown.out.replace("\n", " ")
