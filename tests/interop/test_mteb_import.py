@@ -243,3 +243,19 @@ def test_model_names_are_normalised_or_refused(tmp_path: Path, db_path: Path, ca
     r = bench(capsys, "import", "mteb", alone, "--db", db_path)
     assert r.code == 10 and "cannot tell which model" in r.err
     assert not db_path.exists()
+
+
+def test_imported_results_export_as_mteb_only(tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mteb import TaskResult
+
+    assert bench(capsys, "import", "mteb", mteb_written(tmp_path / "cache"), "--db", db_path).code == 0
+    name = "sentence-transformers--all-minilm-l6-v2"
+    for fmt, what in (("trec", "no stored rankings"), ("csv", "no per-query values")):
+        r = bench(capsys, "export", "-m", name, "-f", fmt, "-o", tmp_path / "out", "--db", db_path)
+        assert r.code == 5 and what in r.err and "imported results carry aggregates only" in r.err, r.err
+    assert not (tmp_path / "out").exists()
+    r = bench(capsys, "export", "-m", name, "-f", "mteb", "-o", tmp_path / "out", "--db", db_path, "--json")
+    assert r.code == 0, r.err
+    path = Path(r.json()["files"][0]["file"])
+    assert path.name == "NFCorpus.json" and TaskResult.from_disk(path).get_score() == 0.3165
+    assert json.loads(path.read_text())["brewbench"]["provenance"] == "imported"
