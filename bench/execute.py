@@ -12,7 +12,7 @@ from typing import Any
 from bench.datasets.beir import Dataset, DatasetStats
 from bench.errors import DatabaseBusy, NameTaken, StoreError
 from bench.evaluation.evaluate import EvalResult, evaluate
-from bench.evaluation.measures import DEFAULT_MEASURES
+from bench.evaluation.measures import Measure, with_defaults
 from bench.identity import Writer, spec_writer
 from bench.provenance import code_version, environment, environment_hash
 from bench.runners.base import Progress, RunOutput, make_runner
@@ -166,8 +166,11 @@ def execute_run(
     *,
     spec_path: Path | None = None,
     progress: Progress | None = None,
+    measures: tuple[Measure | str, ...] = (),
 ) -> tuple[RunSummary, RunOutput, EvalResult]:
     """Run ``spec`` on ``dataset``, evaluate, and record in ``db`` (skip recording when ``db`` is None).
+
+    ``measures``: metrics computed (and recorded) on top of :data:`~bench.evaluation.measures.DEFAULT_MEASURES`.
 
     The provenance is derived from ``spec_path`` (:func:`bench.identity.spec_writer`): ``reference`` only for a
     committed ``models/*.yaml`` file, ``local`` for anything else (None: a spec built on the command line).
@@ -184,7 +187,7 @@ def execute_run(
         queries = dataset.judged_queries()
     out = runner.retrieve(dataset, queries, progress)
     t1 = time.perf_counter()
-    evaluation = evaluate(out.run, dataset.qrels(), DEFAULT_MEASURES, dataset.drop_identical_ids)
+    evaluation = evaluate(out.run, dataset.qrels(), with_defaults(measures), dataset.drop_identical_ids)
     eval_s = time.perf_counter() - t1
     timings = Timings(
         index_s=out.timings.index_s,

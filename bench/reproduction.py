@@ -185,7 +185,9 @@ def reproduce(target: Target, db: Path | None, progress: Progress | None = None)
         expected = entry.metrics
     started = _now()
     try:
-        summary, out, evaluation = execute_run(target.spec, ds, None, spec_path=target.spec_path, progress=progress)
+        summary, out, evaluation = execute_run(
+            target.spec, ds, None, spec_path=target.spec_path, measures=tuple(expected), progress=progress
+        )
     except BenchError as e:
         return Reproduction(target, dataset_hash=dataset_hash, problem=f"the re-run failed: {e}")
     checks = tuple(compare(expected, summary.metrics, target.tolerance_for))

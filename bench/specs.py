@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from bench.errors import EvaluationError, SpecError
 from bench.evaluation.measures import parse_measure
@@ -37,12 +38,30 @@ TYPE_FIXES = {
 """How to fix a strict-type error, by pydantic error type (shared with submission.yaml's messages)."""
 
 
+class MetricProblem(str):
+    """A spec problem that is a metric name ir_measures does not know (``file:line: field: unknown metric ...``).
+
+    When every problem of a spec is one of these, :func:`parse_spec` raises an EvaluationError (exit 6, like an
+    unknown ``--metric``) instead of a SpecError.
+    """
+
+
 def _metric(name: str) -> str:
-    """Canonical metric name, as a ValueError (what pydantic reports) when unknown."""
+    """Canonical metric name (as ir_measures writes it); an unknown one is a ``metric_name`` error carrying the key."""
     try:
         return str(parse_measure(name))
     except EvaluationError as e:
-        raise ValueError(str(e)) from None
+        raise PydanticCustomError("metric_name", "{message}", {"message": str(e), "key": name}) from None
+
+
+def _canonical_keys(v: dict[str, float]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k, x in v.items():
+        name = _metric(k)
+        if name in out:
+            raise ValueError(f"{name} is listed twice (as '{k}' and another spelling); keep one")
+        out[name] = float(x)
+    return out
 
 
 class _Frozen(BaseModel):
@@ -78,7 +97,7 @@ class Expected(_Frozen):
         bad = next((k for k, x in v.items() if not 0.0 <= x <= 1.0), None)
         if bad is not None:
             raise ValueError(f"expected {bad} = {v[bad]!r} is outside [0, 1]; every metric is a fraction")
-        return {_metric(k): float(x) for k, x in v.items()}
+        return _canonical_keys(v)
 
 
 class ModelSpec(_Frozen):
@@ -129,7 +148,7 @@ def parse_spec(text: str, source: str = "<spec>") -> ModelSpec:
     """Parse YAML text into a ModelSpec; errors name ``source:line`` and the field (all problems, joined by '; ')."""
     spec, problems = parse_spec_problems(text, source)
     if spec is None:
-        raise SpecError("; ".join(problems))
+        raise (EvaluationError if all(isinstance(p, MetricProblem) for p in problems) else SpecError)("; ".join(problems))
     return spec
 
 
@@ -150,6 +169,11 @@ def parse_spec_problems(text: str, source: str = "<spec>") -> tuple[ModelSpec | 
             field = ".".join(str(p) for p in loc) or "(top level)"
             line = line_of(root, loc)
             msg = err["msg"]
+            if err["type"] == "metric_name":  # the line of the metric's own key, exit 6 like an unknown --metric
+                ctx = err.get("ctx") or {}
+                line = line_of(root, (*loc, str(ctx.get("key"))))
+                problems.append(MetricProblem(f"{source}:{line or 1}: {field}: {ctx.get('message', msg)}"))
+                continue
             if err["type"] == "extra_forbidden":
                 msg = "unknown field; remove it or check its spelling"
             elif err["type"] == "missing":

@@ -71,7 +71,7 @@ BARE = _missing_messages()
 # Required options reported once the required argument before them is there (exact wording checked).
 MISSING = [
     ("run models/bm25-flat.yaml", "Missing option '--dataset' / '-d'."),
-    ("eval my.run", "Missing option '--dataset' / '-d'."),
+    ("eval my.run", "Invalid value for --dataset/--qrels: give the judgments as --dataset NAME or --qrels FILE (one of them)"),
     ("datasets fetch", "Missing argument 'name'."),
     ("submit approve", "Missing argument 'submission_id'."),
 ]

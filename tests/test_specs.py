@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.errors import SpecError
+from bench.errors import EvaluationError, SpecError
 from bench.runners.base import make_runner
 from bench.specs import load_spec, parse_spec
 from tests.conftest import ROOT
@@ -41,7 +41,7 @@ def test_spec_hash_ignores_prose_but_not_params() -> None:
         ("name: a\nfamily: lexical\n", r"<spec>:1: kind: required field is missing"),
         ("name: a\nfamily: lexcal\nkind: x\n", r"<spec>:2: family"),
         ("name: a\nfamily: lexical\nkind: x\nspeed: 3\n", r"<spec>:4: speed: unknown field"),
-        ("name: a\nfamily: lexical\nkind: x\ntolerance: {nDCG@11x: 0.1}\n", r"<spec>:4: tolerance"),
+        ("name: a\nfamily: lexical\nkind: x\nspeed: 3\ntolerance: {nDCG@11x: 0.1}\n", r"<spec>:5: tolerance: unreadable metric 'nDCG@11x'"),
         ("name: a\nfamily: [\n", r"<spec>:\d+: invalid YAML"),
         ("- a\n- b\n", r"a spec is a YAML mapping"),
     ],
@@ -49,3 +49,11 @@ def test_spec_hash_ignores_prose_but_not_params() -> None:
 def test_errors_name_line_and_field(text: str, match: str) -> None:
     with pytest.raises(SpecError, match=match):
         parse_spec(text)
+
+
+def test_a_spec_whose_only_problems_are_metric_names_is_an_evaluation_error() -> None:
+    """Exit 6, like an unknown --metric, at the line of the metric's own key."""
+    text = "name: a\nfamily: lexical\nkind: x\ntolerance:\n  default: 0.0\n  recal@100: 0.1\n"
+    with pytest.raises(EvaluationError) as e:
+        parse_spec(text)
+    assert str(e.value) == "<spec>:6: tolerance: unknown metric 'recal@100'; did you mean R@100?" and e.value.exit_code == 6

@@ -133,6 +133,13 @@ DatasetOption = Annotated[
 ]
 SplitOption = Annotated[str, typer.Option("--split", help="qrels split.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else.")]
+MetricOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metric",
+        help="Also compute this metric, on top of the stored default set: any ir_measures name (nDCG@20, 'P(rel=2)@10', Judged@10); repeat.",
+    ),
+]
 
 
 def db_path(db: Path | None) -> Path:

@@ -8,7 +8,20 @@ from typing import Annotated, Any
 
 import typer
 
-from bench.cli.common import DatasetOption, DbOption, JsonOption, SplitOption, app, db_path, emit_json, err, out, stdout_to_stderr, table
+from bench.cli.common import (
+    DatasetOption,
+    DbOption,
+    JsonOption,
+    MetricOption,
+    SplitOption,
+    app,
+    db_path,
+    emit_json,
+    err,
+    out,
+    stdout_to_stderr,
+    table,
+)
 
 db_app = typer.Typer(help="Maintain the results database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -53,22 +66,31 @@ def run(
 @app.command("eval")
 def eval_(
     run_file: Annotated[Path, typer.Argument(help="A TREC run file (qid Q0 docid rank score tag), .gz allowed.")],
-    dataset: DatasetOption,
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", "-d", help="Registered dataset name, a folder on the data path, or a BEIR folder (or give --qrels)."),
+    ] = None,
+    qrels: Annotated[
+        Path | None, typer.Option("--qrels", help="A qrels file instead of a dataset: TREC 'qid 0 docid rel' lines, or BEIR's tsv.")
+    ] = None,
+    metric: MetricOption = None,
     split: SplitOption = "test",
     db: DbOption = None,
     json_out: JsonOption = False,
     record: Annotated[
-        bool, typer.Option("--record", help="Record it (provenance local: a run file proves nothing about how it was made).")
+        bool,
+        typer.Option("--record", help="Record it, with --dataset (provenance local: a run file proves nothing about how it was made)."),
     ] = False,
     model: Annotated[str | None, typer.Option(help="Model name when recording (default: the run tag).")] = None,
     family: Annotated[
         str | None, typer.Option(help="Model family when recording: lexical, learned-sparse, dense, reasoning, soft-label.")
     ] = None,
 ) -> None:
-    """Evaluate a TREC run file against a dataset's qrels (and record it with --record).
+    """Evaluate a TREC run file against a dataset's qrels or a qrels file (and record it with --record).
 
     Means count a judged query the run does not answer as 0 (trec_eval -c); the coverage is printed beside them,
-    with a warning when the run answers few queries or names documents the corpus does not have.
+    with a warning when the run answers few queries or names documents the corpus does not have. --metric adds
+    any ir_measures measure to the default set (recorded with the run).
     """
     import re
     import time
@@ -76,6 +98,7 @@ def eval_(
 
     from bench.datasets.registry import resolve_dataset
     from bench.evaluation.evaluate import evaluate
+    from bench.evaluation.measures import with_defaults
     from bench.evaluation.trec import read_trec_run
     from bench.execute import precheck_name, run_record
     from bench.execute import record as record_run
@@ -84,8 +107,17 @@ def eval_(
     from bench.store.models import ModelRow
     from bench.types import Timings
 
+    if (dataset is None) == (qrels is None):
+        raise typer.BadParameter("give the judgments as --dataset NAME or --qrels FILE (one of them)", param_hint="--dataset/--qrels")
+    if record and dataset is None:
+        raise typer.BadParameter("--record needs --dataset (a recorded run is tied to the dataset's identity)", param_hint="--record")
     if record and (family is None or family not in FAMILIES):
         raise typer.BadParameter(f"family must be one of {', '.join(FAMILIES)}", param_hint="--family")
+    measures = with_defaults(metric or [])  # an unknown metric stops here, before anything is read
+    if qrels is not None:
+        _eval_qrels_file(run_file, qrels, measures, json_out)
+        return
+    assert dataset is not None
     ds = resolve_dataset(dataset, split)
     started = datetime.now(UTC).replace(tzinfo=None)
     the_run = read_trec_run(run_file, depth=1000)
@@ -98,7 +130,7 @@ def eval_(
             )
         precheck_name(db_path(db), name, identity, LOCAL)
     t0 = time.perf_counter()
-    result = evaluate(the_run, ds.qrels(), drop_identical_ids=ds.drop_identical_ids)
+    result = evaluate(the_run, ds.qrels(), measures, drop_identical_ids=ds.drop_identical_ids)
     eval_s = time.perf_counter() - t0
     corpus = ds.corpus_ids()
     unknown = {d for docs in the_run.results.values() for d, _ in docs if d not in corpus}
@@ -154,6 +186,41 @@ def eval_(
     out.print(
         f"{result.evaluated_queries}/{result.judged_queries} judged queries answered ({100 * result.coverage:.1f}% coverage)"
         + (f"; recorded as run {payload['run_id']} (local)" if record else ""),
+        markup=False,
+    )
+
+
+def _eval_qrels_file(run_file: Path, qrels: Path, measures: tuple[Any, ...], json_out: bool) -> None:
+    """`bench eval RUN --qrels FILE`: score a run against a plain qrels file (no dataset, nothing recorded)."""
+    from bench.datasets.qrels_file import read_qrels_file
+    from bench.evaluation.evaluate import evaluate
+    from bench.evaluation.trec import read_trec_run
+    from bench.provenance import file_sha256
+
+    judgments = read_qrels_file(qrels)
+    the_run = read_trec_run(run_file, depth=1000)
+    result = evaluate(the_run, judgments, measures)
+    if result.answered_queries < result.judged_queries:
+        err.print(
+            f"warning: {run_file} answers {result.answered_queries} of {result.judged_queries} judged queries of {qrels} "
+            f"({100 * result.coverage:.1f}%); each unanswered query counts 0 in every mean (trec_eval -c)",
+            markup=False,
+            soft_wrap=True,
+        )
+    if json_out:
+        emit_json(
+            {
+                "run_file": str(run_file),
+                "qrels": {"path": str(qrels), "sha256": file_sha256(qrels)},
+                "metrics": dict(result.aggregate),
+                "queries": {"evaluated": result.evaluated_queries, "judged": result.judged_queries},
+                "coverage": result.coverage,
+            }
+        )
+        return
+    out.print(table(f"{run_file} against {qrels}", ["metric", "value"], [[k, v] for k, v in result.aggregate.items()]))
+    out.print(
+        f"{result.evaluated_queries}/{result.judged_queries} judged queries answered ({100 * result.coverage:.1f}% coverage)",
         markup=False,
     )
 
