@@ -74,10 +74,19 @@ def _suggest(name: str, rest: str) -> str:
     return f"did you mean {' or '.join(picks)}?"
 
 
+def _supported(m: ir_measures.Measure) -> bool:
+    """Whether an installed ir_measures provider computes ``m``.
+
+    Providers are asked what they support first and whether they are installed second, and pytrec_eval (a pinned
+    dependency) is taken as installed: naming a metric does not import pytrec_eval or probe for other tools.
+    """
+    return any(p.supports(m) and (p.NAME == "pytrec_eval" or p.is_available()) for p in ir_measures.DefaultPipeline.providers)
+
+
 def _computable(text: str) -> bool:
     try:
         m = ir_measures.parse_measure(text)
-        return bool(ir_measures.DefaultPipeline.supports(m))
+        return _supported(m)
     except Exception:  # a suggestion that ir_measures cannot read is simply not offered
         return False
 
@@ -116,7 +125,7 @@ def parse_measure(text: str) -> Measure:
     cutoff = m.params.get(m.AT_PARAM) if m.AT_PARAM == "cutoff" else None
     if "cutoff" in m.params and (not isinstance(cutoff, int) or isinstance(cutoff, bool) or cutoff < 1):
         raise _unknown(stripped, "invalid", f"the cutoff is a whole number of at least 1, e.g. {canonical}@10")
-    if not ir_measures.DefaultPipeline.supports(m):
+    if not _supported(m):
         raise _unknown(stripped, "cannot compute", f"no installed ir_measures provider computes it; use e.g. {', '.join(_EXAMPLES[:5])}")
     params = tuple((k, v) for k, v in m.params.items() if k != "cutoff")
     out = Measure(canonical, cutoff, params)
