@@ -130,9 +130,11 @@ def _calc(
 ) -> Iterator[tuple[str, str, float]]:
     """Per-query values of ``by_name``'s measures (keyed by the name ir_measures is asked for; ``whole_ranking``: without cutoff)."""
     asked = [m.without_cutoff().ir if whole_ranking else m.ir for m in by_name.values()]
+    names = {id(ir): str(m) for ir, m in zip(asked, by_name.values(), strict=True)}  # providers hand back the objects asked for
     try:
         for metric in provider.evaluator(asked, qrels).iter_calc(run):
-            yield str(by_name[str(metric.measure)]), metric.query_id, metric.value
+            name = names.get(id(metric.measure))
+            yield name if name is not None else str(by_name[str(metric.measure)]), metric.query_id, metric.value
     except EvaluationError:
         raise
     except Exception as e:  # a provider's own failure (gdeval's perl, a bad parameter) becomes one line
