@@ -133,7 +133,17 @@ class ReasoningRunner(DenseRunner):
         if self.params.endpoint is not None:
             # an endpoint's weights cannot be hashed from here: the spec's pinned id, revision and sha256 name it
             self._generator_hash, self._generator_source = ref.sha256, f"endpoint:{self.params.endpoint.url}"
-            return {"backend": "openai", "id": ref.id, "revision": ref.revision, "sha256": ref.sha256, "chat": self.params.chat_template}
+            # and the server: two servers of the same weights may still differ (their own quantisation, kernels, templates)
+            e = self.params.endpoint
+            return {
+                "backend": "openai",
+                "id": ref.id,
+                "revision": ref.revision,
+                "sha256": ref.sha256,
+                "chat": self.params.chat_template,
+                "endpoint": e.url,
+                "model": e.model or ref.id,
+            }
         w = resolve_weights(ref, self.source, field="generator")
         self._generator_hash, self._generator_source = w.sha256, w.source
         self._generator_path = w.path
