@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.datasets.beir import Dataset, DatasetStats
-from bench.errors import DatabaseBusy, NameTaken, StoreError
+from bench.errors import BenchError, DatabaseBusy, NameTaken, StoreError
 from bench.evaluation.evaluate import EvalResult, evaluate
 from bench.evaluation.measures import Measure, with_defaults
 from bench.identity import Writer, spec_writer
 from bench.provenance import code_version, environment, environment_hash
-from bench.runners.base import Progress, RunOutput, make_runner
+from bench.runners.base import Progress, Runner, RunOutput, make_runner
 from bench.specs import ModelSpec
 from bench.store.db import open_read_only, open_writer
 from bench.store.models import ModelRow, check_name
@@ -166,6 +167,7 @@ def execute_run(
     *,
     spec_path: Path | None = None,
     progress: Progress | None = None,
+    runner: Runner | None = None,
     measures: tuple[Measure | str, ...] = (),
 ) -> tuple[RunSummary, RunOutput, EvalResult]:
     """Run ``spec`` on ``dataset``, evaluate, and record in ``db`` (skip recording when ``db`` is None).
@@ -174,12 +176,13 @@ def execute_run(
 
     The provenance is derived from ``spec_path`` (:func:`bench.identity.spec_writer`): ``reference`` only for a
     committed ``models/*.yaml`` file, ``local`` for anything else (None: a spec built on the command line).
+    ``runner``: one made for ``spec`` already (several datasets share its loaded weights and caches).
     """
     progress = progress or Progress()
     source = str(spec_path) if spec_path is not None else "<command line>"
     writer = spec_writer(spec_path, spec.spec_hash)
     precheck_name(db, spec.name, spec.spec_hash, writer)
-    runner = make_runner(spec, source)
+    runner = runner or make_runner(spec, source)
     started_at = _now()
     t0 = time.perf_counter()
     with progress.stage(f"validating {dataset.name}"):
@@ -230,3 +233,43 @@ def execute_run(
         provenance=writer.provenance if db is not None else None,
     )
     return summary, out, evaluation
+
+
+@dataclass(frozen=True)
+class DatasetOutcome:
+    """One dataset of :func:`execute_runs`: its summary and run, or the error that stopped it."""
+
+    dataset: Dataset
+    summary: RunSummary | None = None
+    output: RunOutput | None = None
+    error: BenchError | None = None
+
+
+def execute_runs(
+    spec: ModelSpec,
+    datasets: Iterable[Dataset],
+    db: Path | None,
+    *,
+    spec_path: Path | None = None,
+    progress: Progress | None = None,
+    measures: tuple[Measure | str, ...] = (),
+) -> Iterator[DatasetOutcome]:
+    """Run ``spec`` on several datasets in one process: one runner (weights, JVM and caches loaded once), each
+    dataset recorded as it finishes; a dataset that fails is reported and the others go on. ``measures``: metrics
+    computed and recorded on top of the default set.
+
+    Raises:
+        NameTaken: the name cannot be written by this spec (checked once, before any work).
+    """
+    source = str(spec_path) if spec_path is not None else "<command line>"
+    precheck_name(db, spec.name, spec.spec_hash, spec_writer(spec_path, spec.spec_hash))
+    runner = make_runner(spec, source)
+    for ds in datasets:
+        try:
+            summary, out, _ = execute_run(spec, ds, db, spec_path=spec_path, progress=progress, runner=runner, measures=measures)
+        except NameTaken:
+            raise
+        except BenchError as e:
+            yield DatasetOutcome(ds, error=e)
+            continue
+        yield DatasetOutcome(ds, summary, out)

@@ -64,9 +64,16 @@ def synthetic_identity(name: str, family: str, origin: str) -> str:
 
 @lru_cache(maxsize=64)
 def _committed(rel: str) -> bytes | None:
-    """The bytes of ``rel`` (a path inside the checkout) at git's HEAD, or None (no git, not committed)."""
+    """The bytes of ``rel`` (a path inside the checkout) at git's HEAD, or None when git says it is not committed.
+
+    Outside a git checkout (an unpacked release) there is no history to check against: the shipped file is what
+    was committed, so its own bytes are returned (the run's code version then carries no commit, visibly).
+    """
     if not (REPO_ROOT / ".git").exists():
-        return None
+        try:
+            return (REPO_ROOT / rel).read_bytes()
+        except OSError:
+            return None
     try:
         done = subprocess.run(["git", "-C", str(REPO_ROOT), "show", f"HEAD:{rel}"], capture_output=True, timeout=20, check=False)
     except (OSError, subprocess.SubprocessError):

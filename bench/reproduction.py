@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ from bench.errors import BenchError, DatasetError, SubmissionError
 from bench.evaluation.evaluate import EvalResult, evaluate
 from bench.evaluation.measures import DEFAULT_MEASURES
 from bench.evaluation.verdicts import EVERY_DATASET_FAMILIES, QUICK_DATASETS, MetricCheck, Verdict, compare, overall, quick_keeps
-from bench.runners.base import Progress, RunOutput
+from bench.runners.base import Progress, Runner, RunOutput
 from bench.specs import ModelSpec, load_spec
 from bench.submissions.validate import RunFile, ValidSubmission, validate_submission
 
@@ -143,7 +143,23 @@ def submission_targets(folder: Path) -> list[Target]:
 
 
 # -- running ----------------------------------------------------------------------------------------
-def reproduce(target: Target, db: Path | None, progress: Progress | None = None) -> Reproduction:
+def reproduce_all(targets: Iterable[Target], db: Path | None, progress: Progress | None = None) -> Iterator[Reproduction]:
+    """:func:`reproduce` each target in turn; targets of the same spec share one runner (weights and JVM loaded once)."""
+    from bench.runners.base import make_runner
+
+    runners: dict[tuple[str, str], Runner] = {}
+    for t in targets:
+        runner = None
+        if t.problem is None:
+            try:
+                runner = runners.setdefault((t.spec.spec_hash, t.source), make_runner(t.spec, t.source))
+            except BenchError as e:
+                yield Reproduction(t, problem=f"the re-run failed: {e}")
+                continue
+        yield reproduce(t, db, progress, runner=runner)
+
+
+def reproduce(target: Target, db: Path | None, progress: Progress | None = None, *, runner: Runner | None = None) -> Reproduction:
     """Re-run one target, compare, and (with ``db``) record the check; never raises for a drift or a bad target."""
     from bench.datasets.registry import resolve_dataset
     from bench.execute import execute_run
@@ -186,7 +202,7 @@ def reproduce(target: Target, db: Path | None, progress: Progress | None = None)
     started = _now()
     try:
         summary, out, evaluation = execute_run(
-            target.spec, ds, None, spec_path=target.spec_path, measures=tuple(expected), progress=progress
+            target.spec, ds, None, spec_path=target.spec_path, measures=tuple(expected), progress=progress, runner=runner
         )
     except BenchError as e:
         return Reproduction(target, dataset_hash=dataset_hash, problem=f"the re-run failed: {e}")

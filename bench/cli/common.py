@@ -154,19 +154,42 @@ def stdout_to_stderr(active: bool) -> Iterator[None]:
     if not active:
         yield
         return
+    global _real_stdout
     sys.stdout.flush()
     saved = os.dup(1)
     os.dup2(2, 1)
+    _real_stdout = saved
     try:
         yield
     finally:
         sys.stdout.flush()
+        _real_stdout = None
         os.dup2(saved, 1)
         os.close(saved)
 
 
+_real_stdout: int | None = None
+"""The real stdout while :func:`stdout_to_stderr` is active (so JSON lines can be emitted as each dataset finishes)."""
+
+
+def _writes_fd1() -> bool:
+    """Whether ``sys.stdout`` is the process's fd 1 (not a replacement such as a test's capture)."""
+    try:
+        return sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, default=str) + "\n")
+    """One JSON object on one line of stdout (the real one, also while fd 1 is sent to stderr)."""
+    line = json.dumps(obj, default=str) + "\n"
+    if _real_stdout is not None and _writes_fd1():
+        sys.stdout.flush()
+        data = line.encode()
+        while data:
+            data = data[os.write(_real_stdout, data) :]
+        return
+    sys.stdout.write(line)
     sys.stdout.flush()
 
 
@@ -186,7 +209,8 @@ def cell(v: Any) -> Text:
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     """A left-titled table; the title and every cell are plain text (names may contain ``[``, ``]`` or escapes)."""
-    table = Table(title=Text(one_line(title)), title_justify="left")
+    heading = one_line(title)
+    table = Table(title=Text(heading), title_justify="left", min_width=min(len(heading), 120))  # a title is never wrapped to a narrow table
     for c in columns:
         table.add_column(Text(c), justify="right" if c[:1].isupper() and "@" in c else "left")
     for r in rows:

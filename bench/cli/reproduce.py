@@ -36,7 +36,7 @@ def reproduce(
 
     from bench.errors import ReproductionFailed
     from bench.progress import RichProgress
-    from bench.reproduction import all_targets, measure_expected, publish_reproduced, reproduce, spec_targets, submission_targets
+    from bench.reproduction import all_targets, measure_expected, publish_reproduced, reproduce_all, spec_targets, submission_targets
 
     progress = RichProgress(err)
     datasets = list(dataset or [])
@@ -57,10 +57,8 @@ def reproduce(
         elif target is not None:
             targets = spec_targets(target, datasets, quick)
     path = db_path(db) if record else None
-    results_ = []
     with stdout_to_stderr(True):
-        for t in targets:
-            results_.append(reproduce(t, path, progress))
+        results_ = list(reproduce_all(targets, path, progress))
     notes = []
     sub = targets[0].submission if targets else None
     if sub is not None and path is not None:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from bench.cli.common import (
-    DatasetOption,
     DbOption,
     JsonOption,
     MetricOption,
@@ -29,36 +28,100 @@ app.add_typer(db_app, name="db")
 
 @app.command()
 def run(
-    spec: Annotated[Path, typer.Argument(help="A model spec, e.g. models/bm25-flat.yaml.")],
-    dataset: DatasetOption,
+    dataset: Annotated[
+        list[str],
+        typer.Option("--dataset", "-d", help="A registered name, a folder on the data path, or a BEIR folder; repeat for several."),
+    ],
+    spec: Annotated[Path | None, typer.Argument(help="A model spec, e.g. models/bm25-flat.yaml (or give -m MODEL).")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="A Hugging Face id or a local model folder, run without a spec file.")
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="Runner kind for -m: dense or splade (default: from the model folder).")] = None,
+    name: Annotated[str | None, typer.Option(help="Model name for -m (default: from the id, org__model).")] = None,
+    revision: Annotated[str | None, typer.Option(help="Hub revision for -m (default: main; the weights' sha256 is pinned).")] = None,
+    query_prompt: Annotated[str | None, typer.Option(help="-m: text put before each query (e5: 'query: ').")] = None,
+    document_prompt: Annotated[str | None, typer.Option(help="-m: text put before each document (e5: 'passage: ').")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="-m: another runner parameter as key=value (repeat); see `bench spec params KIND`.")
+    ] = None,
+    save_spec: Annotated[Path | None, typer.Option(help="-m: write the synthesised spec here, to repeat the run from a file.")] = None,
     split: SplitOption = "test",
     db: DbOption = None,
-    json_out: JsonOption = False,
-    record: Annotated[bool, typer.Option("--record/--no-record", help="Record the run in the database.")] = True,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the run as a TREC file.")] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per dataset on stdout (JSON lines) and nothing else.")
+    ] = False,
+    record: Annotated[bool, typer.Option("--record/--no-record", help="Record the runs in the database.")] = True,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the run as a TREC file (a folder of <dataset>.trec with several -d).")
+    ] = None,
+    metric: MetricOption = None,
 ) -> None:
-    """Index, retrieve, evaluate and record one run."""
+    """Index, retrieve, evaluate and record runs: one spec (or -m MODEL) on one or more datasets, loaded once."""
     from bench.datasets.registry import resolve_dataset
+    from bench.errors import BenchError
+    from bench.evaluation.measures import parse_measures
     from bench.evaluation.trec import write_trec_run
-    from bench.execute import execute_run
+    from bench.execute import execute_runs
     from bench.progress import RichProgress
     from bench.specs import load_spec
 
-    model = load_spec(spec)
-    ds = resolve_dataset(dataset, split)
+    extra = parse_measures(metric or [])  # an unknown metric stops here, before any work
+    if (spec is None) == (model is None):
+        raise typer.BadParameter("give a spec file or -m MODEL" + (" (not both)" if spec is not None else ""), param_hint="SPEC")
+    adhoc = {"kind": kind, "name": name, "revision": revision, "query_prompt": query_prompt, "document_prompt": document_prompt}
+    if spec is not None and (any(v is not None for v in adhoc.values()) or param or save_spec):
+        raise typer.BadParameter(
+            "--kind, --name, --revision, prompts, --param and --save-spec go with -m MODEL, not a spec file", param_hint="-m"
+        )
+    if spec is not None:
+        the_spec = load_spec(spec)
+    else:
+        from bench.adhoc import parse_param, synthesize
+
+        params = dict(parse_param(p) for p in param or [])
+        params.update({k: v for k, v in (("query_prompt", query_prompt), ("document_prompt", document_prompt)) if v is not None})
+        assert model is not None
+        the_spec, text = synthesize(model, kind=kind, name=name, revision=revision, params=params)
+        if save_spec is not None:
+            save_spec.parent.mkdir(parents=True, exist_ok=True)
+            save_spec.write_text(text, encoding="utf-8")
+            err.print(f"spec written to {save_spec}; `bench run {save_spec} -d ...` repeats this run", markup=False, soft_wrap=True)
+    datasets = [resolve_dataset(d, split) for d in dict.fromkeys(dataset)]  # every name checked before any work
+    failed: list[tuple[str, BenchError]] = []
     with stdout_to_stderr(json_out):
-        summary, result, _ = execute_run(model, ds, db_path(db) if record else None, spec_path=spec, progress=RichProgress(err))
-        if output:
-            write_trec_run(result.run, output, tag=model.name)
-    if json_out:
-        emit_json(summary.as_json())
-        return
+        outcomes = execute_runs(
+            the_spec, datasets, db_path(db) if record else None, spec_path=spec, progress=RichProgress(err), measures=extra
+        )
+        for outcome in outcomes:
+            if outcome.error is not None or outcome.summary is None or outcome.output is None:
+                assert outcome.error is not None
+                failed.append((outcome.dataset.name, outcome.error))
+                err.print(f"error: {outcome.dataset.name}: {outcome.error}", markup=False, soft_wrap=True)
+                continue
+            summary = outcome.summary
+            if output:
+                target = output / f"{summary.dataset}.trec" if len(datasets) > 1 else output
+                write_trec_run(outcome.output.run, target, tag=the_spec.name)
+            if json_out:
+                emit_json(summary.as_json())
+            else:
+                _print_summary(summary, db_path(db) if record else None)
+    if failed:
+        first = failed[0][1]
+        raise type(first)(
+            f"{len(failed)} of {len(datasets)} dataset(s) failed ({', '.join(n for n, _ in failed)}); the others were recorded"
+            if len(datasets) > 1
+            else str(first)
+        )
+
+
+def _print_summary(summary: Any, db: Path | None) -> None:
     t = summary.timings
     rows = [[k, v] for k, v in summary.metrics.items()]
     out.print(table(f"{summary.model} on {summary.dataset} ({summary.split}, {summary.dataset_hash[:12]})", ["metric", "value"], rows))
     out.print(
         f"run {summary.run_id}: {summary.evaluated_queries}/{summary.judged_queries} judged queries; index {t.index_s:.2f}s, encode {t.encode_s:.2f}s, search {t.search_s:.2f}s, total {t.total_s:.2f}s"
-        + (f"; recorded in {db_path(db)} as {summary.provenance}" if record else ""),
+        + (f"; recorded in {db} as {summary.provenance}" if db is not None else ""),
         markup=False,
     )
 
@@ -291,7 +354,9 @@ def results(
     if df.empty:
         out.print("no recorded runs" + (f" for dataset {', '.join(dataset)}" if dataset else ""), markup=False)
         return
-    df = df.assign(answered=[f"{a}/{j}" for a, j in zip(df["answered"], df["judged"], strict=True)])
+    df = df.assign(  # imported results carry no query counts: shown as missing, never as <NA>
+        answered=[None if pd.isna(a) or pd.isna(j) else f"{int(a)}/{int(j)}" for a, j in zip(df["answered"], df["judged"], strict=True)]
+    )
     shown = metrics or list(HEADLINE)
     cols = ["model", "dataset", "provenance", *shown, "answered", "verdict", "wall_s", "run_id"]
     out.print(

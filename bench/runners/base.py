@@ -28,7 +28,7 @@ T = TypeVar("T")
 class Params(BaseModel):
     """Base of each runner's ``params`` schema (frozen, unknown keys refused, strict types: ``hits: true`` or ``k1: "0.9"`` is refused)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, use_attribute_docstrings=True)
 
 
 class Progress:
@@ -129,3 +129,32 @@ def runner_class(kind: str) -> type[Runner]:
 def make_runner(spec: ModelSpec, source: str = "<spec>") -> Runner:
     """The runner for ``spec.kind``, with ``spec.params`` validated against that kind's schema."""
     return runner_class(spec.kind)(spec, source)
+
+
+def params_problems(spec: ModelSpec, display: str, root: Any = None) -> list[str]:
+    """Every problem of ``spec.kind`` and ``spec.params`` (without running anything): ``display[:line]: field: problem``.
+
+    ``root`` is the spec's YAML node tree (:func:`bench.yamlfile.load_with_nodes`), for line numbers.
+    """
+    from bench.errors import BenchError
+    from bench.yamlfile import line_of
+
+    def where(loc: tuple[str | int, ...]) -> str:
+        line = line_of(root, loc) if root is not None else None
+        return f"{display}:{line}" if line else display
+
+    kinds = runner_kinds()
+    if spec.kind not in kinds:
+        return [f"{where(('kind',))}: kind: unknown runner kind '{spec.kind}'; use one of {', '.join(kinds)}"]
+    try:
+        runner_class(spec.kind).Params.model_validate(spec.params)
+    except BenchError as e:
+        return [f"{where(('kind',))}: kind: {e}"]
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc = ("params", *(str(p) for p in err["loc"]))
+            msg = "unknown parameter; remove it or check its spelling" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{where(loc)}: {'.'.join(loc)}: {msg} (kind '{spec.kind}'; `bench spec params {spec.kind}` lists them)")
+        return problems
+    return []

@@ -232,13 +232,13 @@ def results_table(
     ).df()
 
 
-def run_metrics(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, float]:
-    return dict(con.execute("SELECT metric, value FROM metrics WHERE run_id = ? ORDER BY metric", [run_id]).fetchall())
-
-
 def _identifier(name: str) -> str:
     """``name`` as a quoted SQL identifier (a metric name becomes a column name)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def run_metrics(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, float]:
+    return dict(con.execute("SELECT metric, value FROM metrics WHERE run_id = ? ORDER BY metric", [run_id]).fetchall())
 
 
 def query_metrics(con: duckdb.DuckDBPyConnection, run_id: str, metric: str) -> dict[str, float]:

@@ -15,7 +15,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from bench.datasets.beir import Dataset
 from bench.errors import BenchError, SubmissionError
@@ -180,7 +179,7 @@ def _read_spec(folder: Path, root: Path, meta: Submission | None, problems: list
 
 
 def _check_spec(spec: ModelSpec, display: str, meta: Submission | None, problems: list[str]) -> None:
-    from bench.runners.base import runner_class, runner_kinds
+    from bench.runners.base import params_problems
 
     if _mentions(spec.model_dump(mode="json"), "trust_remote_code"):
         problems.append(f"{display}: trust_remote_code: submissions never run code from a model repository; remove it")
@@ -190,19 +189,7 @@ def _check_spec(spec: ModelSpec, display: str, meta: Submission | None, problems
         problems.append(f"{display}: name: '{spec.name}' differs from submission.yaml's '{meta.name}'; use the same name in both")
     if meta is not None and spec.family != meta.family:
         problems.append(f"{display}: family: '{spec.family}' differs from submission.yaml's '{meta.family}'; use the same family in both")
-    kinds = runner_kinds()
-    if spec.kind not in kinds:
-        problems.append(f"{display}: kind: unknown runner kind '{spec.kind}'; use one of {', '.join(kinds)}")
-        return
-    try:
-        runner_class(spec.kind).Params.model_validate(spec.params)
-    except BenchError as e:
-        problems.append(f"{display}: kind: {e}")
-    except ValidationError as e:
-        for err in e.errors():
-            field = ".".join(["params", *(str(p) for p in err["loc"])])
-            msg = "unknown parameter; remove it or check its spelling" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(f"{display}: {field}: {msg} (kind '{spec.kind}')")
+    problems.extend(params_problems(spec, display))
 
 
 def _mentions(obj: Any, key: str) -> bool:

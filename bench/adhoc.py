@@ -1,0 +1,129 @@
+"""A spec synthesised from the command line (``bench run -m MODEL``): any model without writing YAML.
+
+``MODEL`` is a Hugging Face id (resolved as ``weights.id`` is: an installed package that carries it first, then the
+Hugging Face cache or Hub) or a local model folder. The runner kind defaults from the folder (a sentence-transformers
+folder is ``dense``; one whose modules hold a SPLADE head is ``splade``); runner parameters come from options. The
+synthesised spec is pinned (revision and the weights' sha256), parsed and validated exactly like a file, hashed like
+any other spec and recorded with provenance ``local``; :func:`spec_yaml` writes it so that the run can be repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.errors import SpecError
+from bench.specs import ModelSpec, parse_spec
+from bench.weights import PACKAGED, fingerprint
+
+KIND_FAMILY = {"dense": "dense", "splade": "learned-sparse"}
+"""Runner kinds a bare model can be run with, and the family each belongs to."""
+_SPARSE_MARKERS = ("sparse_encoder", "SpladePooling", "SparseStaticEmbedding", "MLMTransformer")
+
+
+def model_name(model: str) -> str:
+    """A brewbench model name for a Hugging Face id or folder: ``org/Model-X`` -> ``org__model-x`` (at most 64 characters)."""
+    raw = Path(model).name if Path(model).expanduser().is_dir() else model.replace("/", "__")
+    slug = re.sub(r"[^a-z0-9._-]+", "-", raw.lower()).strip("-._")
+    return (slug or "model")[:64].rstrip("-._")
+
+
+def detect_kind(folder: Path) -> str:
+    """``dense`` or ``splade`` from a model folder's sentence-transformers files; SpecError when it cannot tell."""
+    modules = folder / "modules.json"
+    if modules.is_file():
+        try:
+            text = modules.read_text(encoding="utf-8")
+            json.loads(text)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise SpecError(f"{modules}: unreadable ({e}); pass --kind dense or --kind splade") from None
+        return "splade" if any(m in text for m in _SPARSE_MARKERS) else "dense"
+    if (folder / "config_sentence_transformers.json").is_file():
+        return "dense"
+    if _masked_lm(folder / "config.json"):
+        return "splade"  # a bare masked-LM folder: sentence-transformers' SparseEncoder adds SPLADE pooling to it
+    raise SpecError(f"{folder}: not a sentence-transformers folder (no modules.json); pass --kind dense or --kind splade")
+
+
+def _masked_lm(config: Path) -> bool:
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    archs = data.get("architectures") if isinstance(data, dict) else None
+    return isinstance(archs, list) and any(isinstance(a, str) and a.endswith("ForMaskedLM") for a in archs)
+
+
+def _local_folder(model: str) -> tuple[Path | None, str]:
+    """(folder, where) of a model: a folder given by path, an installed package's copy, or None (left to the Hub cache)."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path.resolve(), "path"
+    if model.startswith((".", "/", "~")):
+        raise SpecError(f"{model}: no such model folder; give a folder holding a sentence-transformers model, or a Hugging Face id")
+    packaged = PACKAGED.get(model)
+    found = packaged.locate() if packaged else None
+    return found, "package" if found else "hub"
+
+
+def synthesize(
+    model: str,
+    *,
+    kind: str | None = None,
+    name: str | None = None,
+    revision: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[ModelSpec, str]:
+    """The spec ``bench run -m MODEL`` runs, and its YAML text (what ``--save-spec`` writes).
+
+    Raises:
+        SpecError: unknown kind, a folder whose kind cannot be told, or parameters the runner refuses (``field: problem``).
+    """
+    folder, where = _local_folder(model)
+    if kind is None:
+        if folder is None:
+            raise SpecError(
+                f"{model}: not a local folder nor a packaged model; pass --kind dense or --kind splade (it is fetched from the Hub cache)"
+            )
+        kind = detect_kind(folder)
+    if kind not in KIND_FAMILY:
+        raise SpecError(f"--kind {kind}: a model given with -m runs as one of {', '.join(KIND_FAMILY)}; write a spec for other kinds")
+    weights: dict[str, Any]
+    if where == "path":
+        assert folder is not None
+        weights = {"id": f"local/{folder.name}", "revision": revision or "local", "path": str(folder), "sha256": fingerprint(folder)[0]}
+    else:
+        weights = {"id": model, "revision": revision or "main"}
+        if folder is not None:
+            weights["sha256"] = fingerprint(folder)[0]  # the packaged copy pins the content
+    data = {
+        "name": name or model_name(model),
+        "family": KIND_FAMILY[kind],
+        "kind": kind,
+        "description": f"{model} run with `bench run -m` ({kind})",
+        "weights": weights,
+        "params": dict(params or {}),
+    }
+    text = "# Synthesised by `bench run -m`; `bench run THIS_FILE -d ...` repeats the run (same spec hash).\n" + yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, width=1000
+    )
+    return parse_spec(text, "<bench run -m>"), text
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """``key=value`` from ``--param``; the value is read as a YAML scalar (``0.9`` a number, ``true`` a bool, else text)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not re.fullmatch(r"[a-z_][a-z0-9_]*", key):
+        raise SpecError(f"--param {text!r}: write key=value with a runner parameter name, e.g. --param batch_size=64")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    if isinstance(value, (dict, list)) or value is None:
+        value = raw
+    return key, value
