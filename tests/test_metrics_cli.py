@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -185,3 +186,25 @@ def test_an_unknown_metric_in_a_spec_is_exit_6_with_its_line(tmp_path: Path, db_
         assert r.code == 6, r.err
         assert r.err.strip() == f"error: {spec}:10: expected.0.metrics: unknown metric 'nDGC@20'; did you mean nDCG@20?"
     assert not db_path.exists()
+
+
+def test_run_computes_records_and_results_shows_extra_metrics(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = bench(capsys, "run", FLAT, "-d", "adi", "-d", "time", "--db", db_path, "--json", "--metric", "Judged@10", "--metric", "RR(rel=1)@5")
+    assert r.code == 0, r.err
+    lines = [json.loads(line) for line in r.out.splitlines()]
+    assert [p["dataset"]["name"] for p in lines] == ["adi", "time"]
+    for payload in lines:  # computed on top of the default set, canonical names
+        assert list(payload["metrics"]) == ["nDCG@10", "R@100", "R@1000", "AP@1000", "RR@10", "P@10", "Judged@10", "RR@5"]
+        assert payload["metrics"]["RR@5"] <= payload["metrics"]["RR@10"]
+    shown = bench(capsys, "results", "--db", db_path, "--metric", "judged@10", "--metric", "nDCG@10", "--json").json()
+    by_dataset = {row["dataset"]: row for row in shown}
+    for payload in lines:
+        row = by_dataset[payload["dataset"]["name"]]
+        assert row["Judged@10"] == pytest.approx(payload["metrics"]["Judged@10"]) and row["nDCG@10"] == pytest.approx(
+            payload["metrics"]["nDCG@10"]
+        )
+    table = bench(capsys, "results", "--db", db_path, "--metric", "Judged@10")
+    assert table.code == 0 and "Judged@10" in table.out and "R@1000" not in table.out
+    for command in (["run", FLAT, "-d", "adi", "--no-record"], ["results", "--db", db_path]):
+        unknown = bench(capsys, *command, "--metric", "nDGC@10")
+        assert unknown.code == 6 and unknown.err.strip() == "error: unknown metric 'nDGC@10'; did you mean nDCG@10?"
