@@ -186,6 +186,8 @@ def test_an_unknown_metric_in_a_spec_is_exit_6_with_its_line(tmp_path: Path, db_
         assert r.code == 6, r.err
         assert r.err.strip() == f"error: {spec}:10: expected.0.metrics: unknown metric 'nDGC@20'; did you mean nDCG@20?"
     assert not db_path.exists()
+    checked = bench(capsys, "spec", "validate", spec)
+    assert checked.code == 6 and f"{spec}:10: expected.0.metrics: unknown metric 'nDGC@20'; did you mean nDCG@20?" in checked.err
 
 
 def test_run_computes_records_and_results_shows_extra_metrics(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

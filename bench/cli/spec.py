@@ -78,8 +78,8 @@ def spec_validate(
     json_out: JsonOption = False,
 ) -> None:
     """Check spec files without running anything: every problem at once, each `file:line: field: problem; fix`."""
-    from bench.errors import SpecError
-    from bench.specs import spec_file_problems
+    from bench.errors import EvaluationError, SpecError
+    from bench.specs import MetricProblem, spec_file_problems
 
     report = []
     for path in files:
@@ -96,5 +96,6 @@ def spec_validate(
     if json_out:
         emit_json(report)
     bad = [r["file"] for r in report if not r["valid"]]
-    if bad:
-        raise SpecError(f"{len(bad)} of {len(files)} spec(s) invalid: {', '.join(bad)}")
+    if bad:  # exit 6 when every problem is a metric name, like an unknown --metric
+        metric_only = all(isinstance(p, MetricProblem) for r in report for p in r["problems"])
+        raise (EvaluationError if metric_only else SpecError)(f"{len(bad)} of {len(files)} spec(s) invalid: {', '.join(bad)}")
