@@ -56,6 +56,11 @@ def reproduce(
             targets = submission_targets(target)
         elif target is not None:
             targets = spec_targets(target, datasets, quick)
+    not_checked = []
+    if all_specs and quick:  # quick checks do not train: students not trained here are listed, never silently dropped
+        from bench.training.availability import split_untrained
+
+        targets, not_checked = split_untrained(targets)
     path = db_path(db) if record else None
     with stdout_to_stderr(True):
         results_ = list(reproduce_all(targets, path, progress))
@@ -65,7 +70,7 @@ def reproduce(
         notes.append(publish_reproduced(path, sub, results_))
     failed = [r for r in results_ if r.verdict == "FAIL"]
     if json_out:
-        emit_json([r.as_json() for r in results_])
+        emit_json([r.as_json() for r in results_] + [n.as_json() for n in not_checked])
     else:
         table = Table(title="Reproduction: expected vs observed", title_justify="left")
         for c in ("model", "dataset", "metric", "expected", "observed", "diff", "tolerance", "verdict"):
@@ -83,9 +88,12 @@ def reproduce(
         counts = {v: sum(r.verdict == v for r in results_) for v in ("OK", "OKish", "FAIL")}
         out.print(
             f"{len(results_)} reproduction(s): {counts['OK']} OK, {counts['OKish']} OKish, {counts['FAIL']} FAIL"
+            + (f"; {len(not_checked)} NOT CHECKED (students not trained here)" if not_checked else "")
             + (f"; recorded in {path}" if path else ""),
             markup=False,
         )
+        for n in not_checked:
+            out.print(f"NOT CHECKED {n.model}: {n.reason}", markup=False, soft_wrap=True)
         for note in notes:
             if note:
                 out.print(note, markup=False, soft_wrap=True)

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from leaderboard import data, tables, ui
+from leaderboard.training_card import render_training_card
 
 TRAINING_CARD = "training_card"
 SAMPLE_THOUGHTS = "sample_thoughts"
@@ -141,6 +142,8 @@ with env_tab:
     st.json(run["environment"], expanded=True)
 with cost_tab:
     st.json(run["cost"], expanded=True)
+
+render_training_card(name)  # bench train's card (bench.store.training), when the model has one
 
 card_data = meta.get(TRAINING_CARD)
 thoughts = [t for r in runs["cost"] for t in (r.get(SAMPLE_THOUGHTS) or [])]
