@@ -83,7 +83,13 @@ def model_row(spec: ModelSpec) -> ModelRow:
         parameters=spec.parameters,
         dimension=spec.dimension,
         training_datasets=spec.training_datasets,
-        metadata={"description": spec.description, "links": list(spec.links), "licence": spec.licence, "params": spec.params},
+        metadata={
+            "description": spec.description,
+            "links": list(spec.links),
+            "licence": spec.licence,
+            "params": spec.params,
+            **({"variant_of": spec.variant_of} if spec.variant_of else {}),
+        },
     )
 
 

@@ -115,6 +115,7 @@ class ModelSpec(_Frozen):
     dimension: int | None = Field(default=None, gt=0, le=MAX_DIMENSION)
     training_datasets: tuple[StrictStr, ...] = Field(default=(), strict=False)  # a YAML list is accepted; its items stay strict
     links: tuple[StrictStr, ...] = Field(default=(), strict=False)
+    variant_of: str | None = Field(default=None, pattern=NAME_PATTERN)  # the base model this spec varies (e.g. its int8 backend)
     licence: str | None = None
     tolerance: dict[str, float] = Field(default_factory=dict)  # metric (or "default") -> absolute tolerance
     expected: tuple[Expected, ...] = Field(default=(), strict=False)
@@ -132,7 +133,9 @@ class ModelSpec(_Frozen):
     @property
     def spec_hash(self) -> str:
         """Identity of what is run: everything except description, expectations and tolerances."""
-        dropped = {"description", "expected", "tolerance", "links"} | {f for f in ("generator", "training") if getattr(self, f) is None}
+        dropped = {"description", "expected", "tolerance", "links", "variant_of"} | {
+            f for f in ("generator", "training") if getattr(self, f) is None
+        }
         return json_sha256(
             self.model_dump(mode="json", exclude=dropped)
         )  # a spec without a generator or recipe hashes as before they existed

@@ -29,6 +29,7 @@ SECTIONS: dict[str, str] = {
     "dense-processes": "dense:processes",
     "dense-memory": "dense:memory",
     "splade": "splade:run",
+    "backends": "backends:run",
     "training": "training:run",
     "generation": "generation:run",
 }

@@ -43,16 +43,26 @@ def compare(
     split: SplitOption = "test",
     db: DbOption = None,
     json_out: JsonOption = False,
+    drift: Annotated[
+        bool,
+        typer.Option(
+            "--drift",
+            help="Also show drift of B against A: per-document cosines of their cached corpus vectors and agreement of their top-10 lists.",
+        ),
+    ] = False,
 ) -> None:
     """Paired comparison of two models' runs on one dataset content: difference, bootstrap CI, p-value, win/tie/loss.
 
     Runs on different dataset contents (another copy, another split) are never compared. A judged query a run did
-    not answer counts 0 for that run, as in every mean; each side's coverage is shown.
+    not answer counts 0 for that run, as in every mean; each side's coverage is shown. With --drift (a variant against
+    its base, e.g. an int8 backend): the cosine between each document's two vectors (min, p1, p5, median) from this
+    machine's embedding cache, and mean overlap@10 and Kendall tau of the two runs' top-10 lists from the stored rankings.
     """
     from bench.errors import DatasetError, EvaluationError
     from bench.evaluation import stats
     from bench.evaluation.measures import parse_measure
     from bench.store.db import open_read_only
+    from bench.store.drift import run_drift
     from bench.store.leaderboard import leaderboard_cells, leaderboard_query_values
     from bench.store.lookup import NotRecorded, find_datasets
 
@@ -86,6 +96,7 @@ def compare(
         here = cells[cells["dataset_hash"] == shared[0]].set_index("model")
         runs = {side: here.loc[m].to_dict() for side, m in (("A", a), ("B", b))}
         values = leaderboard_query_values(con, (runs["A"]["run_id"], runs["B"]["run_id"]), metric)
+        drifted = run_drift(con, runs["A"]["run_id"], runs["B"]["run_id"]) if drift else None
     per_query = {
         side: dict(
             zip(values.loc[values["run_id"] == r["run_id"], "qid"], values.loc[values["run_id"] == r["run_id"], "value"], strict=True)
@@ -128,6 +139,7 @@ def compare(
                 "wins": result.wins,
                 "ties": result.ties,
                 "losses": result.losses,
+                **({"drift": _drift_json(drifted)} if drifted is not None else {}),
             }
         )
         return
@@ -163,3 +175,30 @@ def compare(
         markup=False,
         soft_wrap=True,
     )
+    if drifted is not None:
+        _print_drift(drifted)
+
+
+def _drift_json(d: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {"vectors": asdict(d.vectors) if d.vectors else None, "vectors_missing": d.why, "ranks": asdict(d.ranks)}
+
+
+def _print_drift(d: Any) -> None:
+    r = d.ranks
+    rows = [
+        [f"overlap@{r.k} (mean over {r.queries} queries)", f"{r.overlap:.4f}"],
+        [f"Kendall tau of top-{r.k} lists (mean)", f"{r.kendall_tau:.4f}"],
+    ]
+    if d.vectors is not None:
+        v = d.vectors
+        rows = [
+            [f"cosine A vs B, min ({v.documents} documents)", f"{v.min:.4f}"],
+            ["cosine p1 / p5 / median", f"{v.p1:.4f} / {v.p5:.4f} / {v.median:.4f}"],
+            ["documents with cosine < 1", f"{v.below_one}"],
+            *rows,
+        ]
+    out.print(table("drift of B against A", ["measure", "value"], rows))
+    if d.vectors is None:
+        out.print(f"no vector drift: {d.why}", markup=False, soft_wrap=True)

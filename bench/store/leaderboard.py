@@ -21,6 +21,7 @@ __all__ = [
     "PUBLIC_PROVENANCES",
     "leaderboard_cells",
     "leaderboard_datasets",
+    "leaderboard_drift",
     "leaderboard_metrics",
     "leaderboard_model_runs",
     "leaderboard_models",
@@ -217,6 +218,19 @@ def leaderboard_top_documents(con: duckdb.DuckDBPyConnection, run_id: str, qids:
         """,
         [run_id, *qids, depth, *PUBLIC_PROVENANCES],
     ).df()
+
+
+def leaderboard_drift(con: duckdb.DuckDBPyConnection, run_a: str, run_b: str, k: int = 10) -> Any:
+    """Drift of public run B against public run A (:func:`bench.store.drift.run_drift`: cosines of their cached corpus
+    vectors on this machine, agreement of their top-``k`` lists), or None when either run is not public."""
+    from bench.store.drift import run_drift
+
+    row = con.execute(
+        f"SELECT count(*) FROM runs WHERE run_id IN (?, ?) AND provenance IN {_in(PUBLIC_PROVENANCES)}", [run_a, run_b, *PUBLIC_PROVENANCES]
+    ).fetchone()
+    if not row or row[0] < 2:
+        return None
+    return run_drift(con, run_a, run_b, k)
 
 
 def leaderboard_verdicts(con: duckdb.DuckDBPyConnection, model: str, spec_hash: str) -> pd.DataFrame:

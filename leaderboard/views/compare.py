@@ -73,6 +73,22 @@ st.caption(
     + ". Each unanswered judged query counts 0 in the scores above."
 )
 
+drift = data.read("leaderboard_drift", run_a, run_b, DEPTH)
+if drift is not None:
+    with st.expander(f"Drift of B against A: document vectors and top-{DEPTH} lists"):
+        d = st.columns(4)
+        d[0].metric(f"Mean overlap@{DEPTH}", f"{drift.ranks.overlap:.3f}", help=f"over {drift.ranks.queries} queries both answered")
+        d[1].metric(f"Mean Kendall tau (top {DEPTH})", f"{drift.ranks.kendall_tau:.3f}")
+        if drift.vectors is not None:
+            v = drift.vectors
+            d[2].metric("Lowest document cosine", f"{v.min:.4f}", help=f"p1 {v.p1:.4f}, p5 {v.p5:.4f} over {v.documents} documents")
+            d[3].metric("Median document cosine", f"{v.median:.4f}")
+            st.caption(
+                f"Cosine between each document's A and B vectors: min {v.min:.4f}, p1 {v.p1:.4f}, p5 {v.p5:.4f}, median {v.median:.4f}."
+            )
+        else:
+            st.caption(f"No vector drift: {drift.why}.")
+
 qids, xa, xb = stats.align(va, vb)
 per_query = pd.DataFrame({"qid": qids, "A": xa, "B": xb})
 per_query["Δ (A − B)"] = per_query["A"] - per_query["B"]

@@ -8,6 +8,7 @@ import streamlit as st
 
 from bench.store.leaderboard import PUBLIC_PROVENANCES
 from leaderboard import data, tables, ui
+from leaderboard.variants import variant_rows
 
 st.title("Efficiency")
 models = data.read("leaderboard_models")
@@ -75,3 +76,22 @@ st.dataframe(
         axis: st.column_config.NumberColumn(format="%.3f"),
     },
 )
+
+variants = variant_rows(cells, models, datasets)
+if not variants.empty:
+    st.subheader("Variants beside their base")
+    st.caption(
+        f"Each variant (another backend or precision of the same weights) against its base model: mean {ui.md_escape(metric)}, "
+        "encode throughput and query latency over the datasets both have. `bench compare BASE VARIANT -d D --drift` gives the "
+        "paired test and the drift of vectors and rankings."
+    )
+    st.dataframe(
+        variants,
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.4f") for c in ("base score", "variant score", "Δ score")}
+        | {
+            c: st.column_config.NumberColumn(format="%.2f")
+            for c in ("base docs/s", "variant docs/s", "speed-up", "base ms/query", "variant ms/query")
+        },
+    )

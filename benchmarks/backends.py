@@ -1,0 +1,83 @@
+"""Encoder backends: corpus encoding throughput of each backend against fp32 PyTorch, in one process, interleaved.
+
+Both models are loaded once, before any timer, through the dense runner's own ``load_model`` (so the int8 side is
+exactly what ``backend: torch-int8`` runs). Each timer holds encoding every document of the corpus, longest first, in
+batches of the spec's ``batch_size`` (the runner's order and batching), to float32 arrays; no cache is read or written.
+The sides alternate round by round (fp32 first in even rounds). NPL is measured on a fixed subset: its first
+:data:`NPL_DOCS` documents in corpus order.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from benchmarks.measure import ROOT, Samples, Settings, ratio_cell
+from benchmarks.report import Report
+
+BASE = ROOT / "models" / "all-minilm-l6-v2.yaml"
+VARIANTS = {"torch-int8": ROOT / "models" / "all-minilm-l6-v2-int8.yaml"}
+DATASETS = ("med", "npl")
+NPL_DOCS = 3000
+TARGET = 1.8
+
+
+def _runner(path: Any) -> Any:
+    from bench.runners.base import make_runner
+    from bench.specs import load_spec
+    from bench.weights import resolve_spec_weights
+
+    spec = load_spec(path)
+    runner = make_runner(spec, str(path))
+    runner._model = runner.load_model(resolve_spec_weights(spec, str(path)))  # loaded outside every timer
+    return runner
+
+
+def _texts(name: str) -> list[str]:
+    from bench.datasets import resolve_dataset
+
+    ds = resolve_dataset(name)
+    docs = [d.joined(" ") for d in ds.iter_corpus()]
+    return docs[:NPL_DOCS] if name == "npl" else docs
+
+
+def _encode_all(runner: Any, texts: list[str], order: np.ndarray) -> float:
+    size = runner.params.batch_size
+    t = time.perf_counter()
+    for i in range(0, len(order), size):
+        runner.encode([texts[j] for j in order[i : i + size]], "document")
+    return time.perf_counter() - t
+
+
+def run(report: Report, cfg: Settings) -> None:
+    base = _runner(BASE)
+    variants = {name: _runner(path) for name, path in VARIANTS.items()}
+    rounds = cfg.repeat(3)
+    rows: list[list[object]] = []
+    for name in dict.fromkeys(cfg.dataset(d) for d in DATASETS):
+        texts = _texts(name)
+        tok = base.model.tokenizer(texts, truncation=True, max_length=base.model.max_seq_length, return_attention_mask=False)
+        order = np.argsort(-np.array([len(x) for x in tok["input_ids"]]), kind="stable")
+        seconds: dict[str, list[float]] = {"torch": [], **{v: [] for v in variants}}
+        sides = [("torch", base), *variants.items()]
+        for i in range(rounds):
+            for side, runner in sides if i % 2 == 0 else sides[::-1]:
+                seconds[side].append(_encode_all(runner, texts, order))
+            print(f"[bench] backends {name}, round {i + 1}/{rounds}", flush=True)
+        fp32 = Samples.of(seconds["torch"])
+        label = f"{name} (first {len(texts)} documents)" if name == "npl" else name
+        rows.append([label, "torch (fp32)", Samples.of([len(texts) / s for s in fp32.values]).cell(1), "1.00x"])
+        for side in variants:
+            s = Samples.of(seconds[side])
+            rows.append([label, side, Samples.of([len(texts) / x for x in s.values]).cell(1), ratio_cell(fp32, s)])
+    report.section(
+        "Encoder backends: corpus encoding throughput against fp32 PyTorch",
+        f"all-MiniLM-L6-v2 encoding a corpus in one process with each backend (`params.backend`), {rounds} interleaved "
+        f"round(s), median (min–max). Speed-up = fp32 seconds / backend seconds (per-round range beside it); target "
+        f">= {TARGET}x for torch-int8. NPL is a fixed subset (its first {NPL_DOCS} documents) to keep `make bench` within "
+        "its budget. ONNX backends are not offered (optimum-onnx pins transformers < 4.58; see bench/runners/backends.py).",
+        ["dataset", "backend", "docs/s", "speed-up vs fp32"],
+        rows,
+    )

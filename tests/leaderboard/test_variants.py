@@ -1,0 +1,69 @@
+"""Variants beside their base: the int8 MiniLM and its fp32 base run on ADI into a real database, read back by the
+Efficiency page's variant table and the Compare page's drift numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bench.datasets import resolve_dataset
+from bench.execute import execute_run
+from bench.specs import load_spec
+from bench.store.db import open_read_only
+from bench.store.drift import run_drift
+from bench.store.leaderboard import PUBLIC_PROVENANCES, leaderboard_cells, leaderboard_datasets, leaderboard_models
+from leaderboard.variants import variant_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "leaderboard" / "app.py"
+FP32, INT8 = ROOT / "models" / "all-minilm-l6-v2.yaml", ROOT / "models" / "all-minilm-l6-v2-int8.yaml"
+
+
+@pytest.fixture(scope="module")
+def variant_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    db = tmp_path_factory.mktemp("variants") / "results.duckdb"
+    ds = resolve_dataset("adi")
+    runs = {side: execute_run(load_spec(path), ds, db, spec_path=path) for side, path in (("fp32", FP32), ("int8", INT8))}
+    return {"db": db, "dataset": ds, **runs}
+
+
+def test_variant_rows_put_the_int8_model_beside_its_base(variant_db: dict[str, Any]) -> None:
+    with open_read_only(variant_db["db"]) as con:
+        rows = variant_rows(leaderboard_cells(con, "nDCG@10", PUBLIC_PROVENANCES), leaderboard_models(con), leaderboard_datasets(con))
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert (row["variant"], row["base"], row["datasets"]) == ("all-minilm-l6-v2-int8", "all-minilm-l6-v2", "adi")
+    (s32, o32, _), (s8, o8, _) = variant_db["fp32"], variant_db["int8"]
+    assert row["Δ score"] == pytest.approx(s8.metrics["nDCG@10"] - s32.metrics["nDCG@10"])
+    assert row["speed-up"] == pytest.approx(o8.cost["encode_docs_per_s"] / o32.cost["encode_docs_per_s"])
+    assert row["variant ms/query"] == pytest.approx(o8.cost["query_latency_ms"])
+
+
+def _render(page: str, db: Path, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
+    monkeypatch.setenv("BENCH_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_pages_show_the_variant_and_its_drift(variant_db: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _render("views/efficiency.py", variant_db["db"], monkeypatch)
+    (table,) = [df.value for df in at.dataframe if "speed-up" in df.value.columns]
+    assert list(table["variant"]) == ["all-minilm-l6-v2-int8"] and list(table["base"]) == ["all-minilm-l6-v2"]
+
+    h = variant_db["dataset"].content_hash
+    at = _render("views/compare.py", variant_db["db"], monkeypatch, a="all-minilm-l6-v2", b="all-minilm-l6-v2-int8", dataset=h)
+    metrics = {m.label: m.value for m in at.metric}
+    with open_read_only(variant_db["db"]) as con:
+        drift = run_drift(con, variant_db["fp32"][0].run_id, variant_db["int8"][0].run_id)
+    assert drift.vectors is not None
+    assert metrics["Lowest document cosine"] == f"{drift.vectors.min:.4f}"
+    assert metrics["Mean overlap@10"] == f"{drift.ranks.overlap:.3f}"
