@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.datasets.beir import Dataset, DatasetStats
-from bench.errors import BenchError, DatabaseBusy, NameTaken, StoreError
+from bench.errors import BenchError, DatabaseBusy, NameTaken, RunnerUnavailable, StoreError
 from bench.evaluation.evaluate import EvalResult, evaluate
 from bench.evaluation.measures import Measure, with_defaults
 from bench.identity import Writer, spec_writer
 from bench.provenance import code_version, environment, environment_hash
 from bench.runners.base import Progress, Runner, RunOutput, make_runner
+from bench.runners.executors import Executor
 from bench.specs import ModelSpec
 from bench.store.db import open_read_only, open_writer
 from bench.store.models import ModelRow, check_name
@@ -259,10 +260,12 @@ def execute_runs(
     spec_path: Path | None = None,
     progress: Progress | None = None,
     measures: tuple[Measure | str, ...] = (),
+    executor: Executor | None = None,
 ) -> Iterator[DatasetOutcome]:
     """Run ``spec`` on several datasets in one process: one runner (weights, JVM and caches loaded once), each
     dataset recorded as it finishes; a dataset that fails is reported and the others go on. ``measures``: metrics
-    computed and recorded on top of the default set.
+    computed and recorded on top of the default set. ``executor``: who encodes (local or Ray) for encoder kinds;
+    the caller closes it.
 
     Raises:
         NameTaken: the name cannot be written by this spec (checked once, before any work).
@@ -270,6 +273,8 @@ def execute_runs(
     source = str(spec_path) if spec_path is not None else "<command line>"
     precheck_name(db, spec.name, spec.spec_hash, spec_writer(spec_path, spec.spec_hash))
     runner = make_runner(spec, source)
+    if executor is not None:
+        use_executor(runner, executor)
     for ds in datasets:
         try:
             summary, out, _ = execute_run(spec, ds, db, spec_path=spec_path, progress=progress, runner=runner, measures=measures)
@@ -279,3 +284,13 @@ def execute_runs(
             yield DatasetOutcome(ds, error=e)
             continue
         yield DatasetOutcome(ds, summary, out)
+
+
+def use_executor(runner: Runner, executor: Executor) -> None:
+    """Make ``runner`` encode with ``executor``; a kind that encodes nothing (BM25) refuses any engine but local."""
+    if hasattr(runner, "executor"):
+        runner.executor = executor  # type: ignore[attr-defined]
+    elif executor.engine != "local":
+        raise RunnerUnavailable(
+            f"--engine {executor.engine}: kind '{runner.kind}' encodes nothing; use it with dense, splade or reasoning specs"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,6 +56,15 @@ def run(
         Path | None, typer.Option("--output", "-o", help="Also write the run as a TREC file (a folder of <dataset>.trec with several -d).")
     ] = None,
     metric: MetricOption = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="Who encodes (dense, splade): local (this process) or ray (Ray actors, one model each).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", help="--engine ray: auto or ray://host:port joins a cluster (default: a local Ray instance).")
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="torch threads per model (recorded with the run; ray default 1 per actor).")
+    ] = None,
 ) -> None:
     """Index, retrieve, evaluate and record runs: one spec (or -m MODEL) on one or more datasets, loaded once."""
     from bench.datasets.registry import resolve_dataset
@@ -63,6 +73,7 @@ def run(
     from bench.evaluation.trec import write_trec_run
     from bench.execute import execute_runs
     from bench.progress import RichProgress
+    from bench.runners.executors import executor_for
     from bench.specs import load_spec
 
     extra = parse_measures(metric or [])  # an unknown metric stops here, before any work
@@ -86,11 +97,22 @@ def run(
             save_spec.parent.mkdir(parents=True, exist_ok=True)
             save_spec.write_text(text, encoding="utf-8")
             err.print(f"spec written to {save_spec}; `bench run {save_spec} -d ...` repeats this run", markup=False, soft_wrap=True)
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter(f"'{engine}' is not an engine; use local or ray", param_hint="--engine")
+    if address is not None and engine != "ray":
+        raise typer.BadParameter("--address goes with --engine ray", param_hint="--address")
     datasets = [resolve_dataset(d, split) for d in dict.fromkeys(dataset)]  # every name checked before any work
     failed: list[tuple[str, BenchError]] = []
-    with stdout_to_stderr(json_out):
+    executor = executor_for(engine, address=address, threads=threads)
+    with stdout_to_stderr(json_out), closing(executor):
         outcomes = execute_runs(
-            the_spec, datasets, db_path(db) if record else None, spec_path=spec, progress=RichProgress(err), measures=extra
+            the_spec,
+            datasets,
+            db_path(db) if record else None,
+            spec_path=spec,
+            progress=RichProgress(err),
+            measures=extra,
+            executor=executor,
         )
         for outcome in outcomes:
             if outcome.error is not None or outcome.summary is None or outcome.output is None:

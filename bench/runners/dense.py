@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from bench.errors import RunnerUnavailable
-from bench.runners.base import Progress, texts_in
+from bench.runners.base import Progress
 from bench.runners.embedding_cache import CachedEmbeddings, EntryWriter
 from bench.runners.encoder import EncoderParams, EncoderRunner
 from bench.runners.search import QUERY_CHUNK, TopK, dense_topk
@@ -63,16 +63,16 @@ class DenseRunner(EncoderRunner):
             show_progress_bar=False,
         )
 
-    def encode_into(self, writer: EntryWriter, texts: list[str], order: np.ndarray, role: str, progress: Progress) -> None:
+    def shard_arrays(self, outputs: list[Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        return {"embeddings": np.concatenate(outputs).astype(self.params.dtype, copy=False)}, {}
+
+    def assemble(self, writer: EntryWriter, shards: list[CachedEmbeddings], n: int) -> None:
         out: np.ndarray | None = None
-        chunks = self.chunks(order)
-        label = "documents" if role == "document" else "queries"
-        for chunk in progress.track(chunks, f"encoding {len(order)} {label}", total=len(order), units=texts_in):
-            for batch in chunk:
-                vectors = self.encode([texts[i] for i in batch], role)
-                if out is None:
-                    out = writer.create("embeddings", (len(texts), vectors.shape[1]), self.params.dtype)
-                out[batch] = vectors.astype(self.params.dtype, copy=False)
+        for shard in shards:
+            vectors = shard.arrays["embeddings"]
+            if out is None:
+                out = writer.create("embeddings", (n, vectors.shape[1]), self.params.dtype)
+            out[np.asarray(shard.arrays["rows"])] = vectors
         if out is None:
             writer.put("embeddings", np.zeros((0, 0), dtype=self.params.dtype))
 

@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
 from bench.datasets.beir import Dataset
 from bench.provenance import json_sha256
-from bench.runners.backends import CPU_ONLY, DEFAULT_BACKEND, Backend, apply_backend, backend_cost, backend_parts
 from bench.runners.base import Params, Progress, Runner, RunOutput
 from bench.runners.embedding_cache import CachedEmbeddings, EmbeddingCache, EntryWriter, cache_key
+from bench.runners.executors import Executor, LocalExecutor, encode_plan, plan_parts
 from bench.runners.search import TopK
 from bench.specs import ModelSpec, spec_error
 from bench.types import Query, Run, Timings
@@ -51,17 +51,6 @@ class EncoderParams(Params):
     """torch device; None lets sentence-transformers choose (CUDA when present, else CPU)."""
     trust_remote_code: bool = False
     """Run code shipped with the model. Never implied: set it in the spec only for a model you have read."""
-    backend: Backend = DEFAULT_BACKEND
-    """How the encoder computes: ``torch`` (as loaded, float32) or ``torch-int8`` (PyTorch dynamic int8 quantisation of
-    every Linear layer; CPU only). A variant with another backend is another spec: give it its own name."""
-
-    @field_validator("backend")
-    @classmethod
-    def _backend_device(cls, v: str, info: ValidationInfo) -> str:
-        device = info.data.get("device")
-        if v in CPU_ONLY and device not in (None, "cpu"):
-            raise ValueError(f"backend {v} runs on CPU only; remove params.device or set it to cpu")
-        return v
 
 
 class EncoderRunner(Runner):
@@ -80,7 +69,8 @@ class EncoderRunner(Runner):
         self._model: Any = None
         self._weights: ResolvedWeights | None = None
         self._seconds: dict[str, float] = {}
-        self._backend_sha256: str | None = None
+        self.executor: Executor = LocalExecutor()
+        """Who encodes the batch plan's shards (:mod:`bench.runners.executors`): local by default, or Ray."""
 
     # -- what a subclass provides ---------------------------------------------------------------
     @abstractmethod
@@ -89,17 +79,25 @@ class EncoderRunner(Runner):
 
     def load_model(self, weights: ResolvedWeights) -> Any:
         """Load the encoder from the resolved folder (offline; remote code only when the spec enables it)."""
-        device = "cpu" if self.params.backend in CPU_ONLY else self.params.device
-        model = self.model_class()(str(weights.path), device=device, trust_remote_code=self.params.trust_remote_code, local_files_only=True)
+        model = self.model_class()(
+            str(weights.path), device=self.params.device, trust_remote_code=self.params.trust_remote_code, local_files_only=True
+        )
         if self.params.max_length is not None:
             model.max_seq_length = self.params.max_length
         model.eval()
-        model, self._backend_sha256 = apply_backend(model, self.params.backend)
         return model
 
     @abstractmethod
-    def encode_into(self, writer: EntryWriter, texts: list[str], order: np.ndarray, role: str, progress: Progress) -> None:
-        """Encode ``texts`` batch by batch in ``order`` (longest first) and write the vectors, rows in the original order."""
+    def encode(self, texts: list[str], role: str) -> Any:
+        """Vectors of one batch of ``texts``, in input order (one encoder call)."""
+
+    @abstractmethod
+    def shard_arrays(self, outputs: list[Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """One shard's batch outputs (:meth:`encode`) as named arrays (rows in plan order) and meta facts."""
+
+    @abstractmethod
+    def assemble(self, writer: EntryWriter, shards: list[CachedEmbeddings], n: int) -> None:
+        """Write the entry of ``n`` texts from its shards (each has a ``rows`` array: corpus rows in plan order)."""
 
     @abstractmethod
     def search(self, queries: CachedEmbeddings, corpus: CachedEmbeddings, k: int, progress: Progress) -> Iterator[TopK]:
@@ -113,7 +111,7 @@ class EncoderRunner(Runner):
             "prompt": p.document_prompt if role == "document" else p.query_prompt,
             "max_length": p.max_length,
             "title_sep": p.title_sep if role == "document" else None,
-            **backend_parts(p.backend),
+            "batch_plan": plan_parts(p.batch_size),
         }
 
     def extra_cost(self, corpus: CachedEmbeddings) -> dict[str, Any]:
@@ -152,9 +150,8 @@ class EncoderRunner(Runner):
             key, {"role": role, "model_id": self.spec.weights.id if self.spec.weights else None, "parts": parts}
         ) as writer:
             writer.set_ids(ids)
-            self.encode_into(writer, texts, order, role, progress)
+            encode_plan(self, writer, key, texts, order, role, progress)
             writer.meta["encode_s"] = time.perf_counter() - t  # kept so cached runs still report encoding cost
-            writer.meta["backend_artefact_sha256"] = self._backend_sha256
         self._seconds[f"{role}_encode_s"] = time.perf_counter() - t
         entry = self.cache.load(key)
         if entry is None:
@@ -233,8 +230,7 @@ class EncoderRunner(Runner):
             "query_latency_ms": 1000 * (query_s + search_s) / max(1, len(queries)),
             "encode_docs_per_s": len(corpus.ids) / doc_s if doc_s > 0 else None,
             **self.extra_cost(corpus),
-            "corpus_cache_key": corpus.meta.get("key"),
-            **backend_cost(self.params.backend, self._backend_sha256 or corpus.meta.get("backend_artefact_sha256")),
+            **self.executor.describe(),
         }
         if self._model is not None:
             cost["device"] = str(getattr(self._model, "device", "cpu"))

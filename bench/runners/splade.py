@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field
 
-from bench.runners.base import Progress, texts_in
+from bench.runners.base import Progress
 from bench.runners.embedding_cache import CachedEmbeddings, EntryWriter
 from bench.runners.encoder import EncoderParams, EncoderRunner
 from bench.runners.search import TopK, sparse_topk
@@ -78,24 +78,29 @@ class SpladeRunner(EncoderRunner):
         )
         return to_csr(out)
 
-    def encode_into(self, writer: EntryWriter, texts: list[str], order: np.ndarray, role: str, progress: Progress) -> None:
+    def shard_arrays(self, outputs: list[Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         import scipy.sparse as sp
 
-        parts = []
-        chunks = self.chunks(order)
-        label = "documents" if role == "document" else "queries"
-        for chunk in progress.track(chunks, f"encoding {len(order)} {label}", total=len(order), units=texts_in):
-            parts.extend(self.encode([texts[i] for i in batch], role) for batch in chunk)
-        vocab = parts[0].shape[1] if parts else 0
+        m = sp.vstack(outputs, format="csr")
+        m.sort_indices()
+        arrays = {"data": m.data.astype(np.float32), "indices": m.indices.astype(np.int32), "indptr": m.indptr.astype(np.int64)}
+        return arrays, {"vocab_size": int(m.shape[1])}
+
+    def assemble(self, writer: EntryWriter, shards: list[CachedEmbeddings], n: int) -> None:
+        import scipy.sparse as sp
+
+        vocab = int(shards[0].meta["vocab_size"]) if shards else 0
+        parts = [csr_of(s) for s in shards]
         stacked = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, 0), dtype=np.float32)
-        inverse = np.empty(len(order), dtype=np.int64)
-        inverse[order] = np.arange(len(order))
+        rows = np.concatenate([np.asarray(s.arrays["rows"]) for s in shards]) if shards else np.zeros(0, dtype=np.int64)
+        inverse = np.empty(n, dtype=np.int64)
+        inverse[rows] = np.arange(n)
         matrix = stacked[inverse].tocsr()  # back to the original row order
         matrix.sort_indices()
         writer.put("data", matrix.data.astype(np.float32))
         writer.put("indices", matrix.indices.astype(np.int32))
         writer.put("indptr", matrix.indptr.astype(np.int64))
-        writer.meta["vocab_size"] = int(vocab)
+        writer.meta["vocab_size"] = vocab
 
     def search(self, queries: CachedEmbeddings, corpus: CachedEmbeddings, k: int, progress: Progress) -> Iterator[TopK]:
         return sparse_topk(csr_of(queries), csr_of(corpus), k)

@@ -1,0 +1,198 @@
+"""The encoding seam: a batch plan -> shards -> vectors in the embedding cache, run by one of two executors.
+
+Every encoder runner (dense, SPLADE, reasoning) encodes the same way:
+
+1. the **batch plan**: texts sorted by token count (longest first, stable) and cut into batches of
+   ``params.batch_size``; the batch size is part of the corpus entry's cache key, since vectors move by ~1e-7 when
+   batch boundaries move;
+2. **shards**: runs of ``shard_batches`` whole batches of the plan. Each shard is encoded on its own (one encoder
+   call per batch) and stored as its own embedding-cache entry, keyed by the entry's key and the shard's place in
+   the plan; a shard already in the cache is never encoded again (an interrupted run, a killed worker);
+3. the shards are assembled into the entry (rows back in corpus order) and then removed.
+
+Shard boundaries are batch boundaries, so the vectors do not depend on how the plan is sharded or on which
+executor encoded it: :class:`LocalExecutor` (this process) and :class:`bench.runners.ray_engine.RayExecutor`
+(Ray actors, one model each) give bit-identical entries when the batch size and the torch threads match.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from bench.runners.base import Progress
+from bench.runners.embedding_cache import CachedEmbeddings, EmbeddingCache, EntryWriter, cache_key
+
+if TYPE_CHECKING:
+    from bench.runners.encoder import EncoderRunner
+
+SHARD_BATCHES = 64
+"""Batches per shard by default: ``batch_size x SHARD_BATCHES`` texts (2,048 at batch size 32)."""
+PLAN_ORDER = "tokens-desc-stable"
+"""How the plan orders texts (recorded in cache keys)."""
+
+
+def plan_parts(batch_size: int) -> dict[str, Any]:
+    """What the batch plan adds to an entry's cache key: the batch boundaries (shards do not change vectors)."""
+    return {"batch_size": batch_size, "order": PLAN_ORDER}
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One shard of a plan: ``rows`` (corpus rows, in plan order) encoded in batches of ``batch_size``."""
+
+    index: int
+    key: str
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Texts in encoding order, cut into batches and shards of whole batches."""
+
+    order: np.ndarray
+    batch_size: int
+    shard_batches: int = SHARD_BATCHES
+
+    def shards(self, entry_key: str) -> list[Shard]:
+        """The plan's shards, each keyed by ``entry_key`` and its place in the plan."""
+        step = self.batch_size * self.shard_batches
+        n = len(self.order)
+        return [
+            Shard(i, shard_key(entry_key, start, min(start + step, n)), self.order[start : start + step])
+            for i, start in enumerate(range(0, n, step))
+        ]
+
+
+def shard_key(entry_key: str, start: int, end: int) -> str:
+    """Cache key of the shard holding plan positions ``start .. end`` of the entry ``entry_key``."""
+    return cache_key({"shard_of": entry_key, "plan_rows": [start, end]})
+
+
+def encode_shard(runner: EncoderRunner, cache: EmbeddingCache, shard: Shard, texts: Sequence[str], role: str) -> None:
+    """Encode one shard (``texts``: its texts, in plan order) batch by batch and store it under ``shard.key``.
+
+    Runs wherever the model is: in this process (local) or in a Ray actor.
+    """
+    size = runner.params.batch_size
+    outputs = [runner.encode(list(texts[i : i + size]), role) for i in range(0, len(texts), size)]
+    arrays, meta = runner.shard_arrays(outputs)
+    with cache.writer(shard.key, {"role": role, "shard": shard.index}) as w:
+        w.set_ids([str(r) for r in shard.rows.tolist()])
+        w.put("rows", np.asarray(shard.rows, dtype=np.int64))
+        for name, values in arrays.items():
+            w.put(name, values)
+        w.meta.update(meta)
+
+
+@dataclass
+class EngineStats:
+    """What one plan's encoding did: shards in all, found in the cache, retried after a worker died."""
+
+    shards: int = 0
+    cached: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+    workers: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Executor(ABC):
+    """Encodes the missing shards of a plan into the embedding cache."""
+
+    engine: ClassVar[str]
+
+    def __init__(self, threads: int | None = None, shard_batches: int = SHARD_BATCHES) -> None:
+        self.threads = threads
+        """torch threads per model (None: torch's default); recorded with the run."""
+        self.shard_batches = shard_batches
+        self.stats = EngineStats()
+
+    @abstractmethod
+    def encode_shards(self, runner: EncoderRunner, shards: list[Shard], texts: Sequence[str], role: str, progress: Progress) -> None:
+        """Put every shard of ``shards`` into ``runner.cache`` (``texts``: all texts of the plan, corpus order)."""
+
+    def describe(self) -> dict[str, Any]:
+        """What the run records about the engine (cost): name, threads, workers, shards."""
+        s = self.stats
+        return {
+            "engine": self.engine,
+            "engine_threads": self.effective_threads(),
+            "engine_workers": s.workers,
+            "encode_shards": s.shards,
+            "encode_shards_cached": s.cached,
+            "encode_shard_retries": s.retries,
+            "encode_shard_texts": None if s.shards == 0 else s.extra.get("shard_texts"),
+        }
+
+    def effective_threads(self) -> int:
+        """torch threads each model computes with."""
+        if self.threads is not None:
+            return self.threads
+        import torch
+
+        return int(torch.get_num_threads())
+
+    def close(self) -> None:  # noqa: B027  (a no-op unless the executor started something)
+        """Release what the executor started (a local Ray instance); a no-op locally."""
+
+
+class LocalExecutor(Executor):
+    """Shards encoded one after another in this process, with the runner's own model."""
+
+    engine = "local"
+
+    def encode_shards(self, runner: EncoderRunner, shards: list[Shard], texts: Sequence[str], role: str, progress: Progress) -> None:
+        if self.threads is not None:
+            import torch
+
+            torch.set_num_threads(self.threads)
+        label = "documents" if role == "document" else "queries"
+        total = sum(len(s.rows) for s in shards)
+        for shard in progress.track(shards, f"encoding {total} {label}", total=total, units=lambda s: len(s.rows)):
+            encode_shard(runner, runner.cache, shard, [texts[i] for i in shard.rows.tolist()], role)
+
+
+def encode_plan(
+    runner: EncoderRunner, writer: EntryWriter, key: str, texts: Sequence[str], order: np.ndarray, role: str, progress: Progress
+) -> None:
+    """The one encode path of every encoder runner: plan -> shards (cached, by the runner's executor) -> ``writer``."""
+    executor = runner.executor
+    plan = BatchPlan(order, runner.params.batch_size, executor.shard_batches)
+    shards = plan.shards(key)
+    missing = [s for s in shards if runner.cache.load(s.key) is None]
+    t = time.perf_counter()
+    if missing:
+        executor.encode_shards(runner, missing, texts, role, progress)
+    if role == "document":  # the run records the corpus plan
+        stats = executor.stats
+        stats.shards, stats.cached, stats.seconds = len(shards), len(shards) - len(missing), time.perf_counter() - t
+        stats.extra["shard_texts"] = plan.batch_size * plan.shard_batches
+    loaded: list[CachedEmbeddings] = []
+    for s in shards:
+        entry = runner.cache.load(s.key)
+        if entry is None:
+            raise OSError(f"embedding cache shard {runner.cache.path(s.key)} was written but cannot be read back; check the disk")
+        loaded.append(entry)
+    runner.assemble(writer, loaded, len(texts))
+    writer.meta["batch_plan"] = {**plan_parts(plan.batch_size), "shards": len(shards), "shard_batches": plan.shard_batches}
+    writer.meta["engine"] = executor.engine
+    for s in shards:  # the assembled entry holds them now
+        shutil.rmtree(runner.cache.path(s.key), ignore_errors=True)
+
+
+def executor_for(engine: str, *, address: str | None = None, threads: int | None = None, workers: int | None = None) -> Executor:
+    """The executor named ``engine`` (``local`` or ``ray``); Ray is imported only for ``ray``."""
+    if engine == "local":
+        return LocalExecutor(threads=threads)
+    if engine == "ray":
+        from bench.runners.ray_engine import RayExecutor
+
+        return RayExecutor(address=address, threads=threads, workers=workers)
+    raise ValueError(f"unknown engine '{engine}'; use local or ray")
