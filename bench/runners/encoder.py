@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from bench.datasets.beir import Dataset
 from bench.provenance import json_sha256
+from bench.runners.backends import CPU_ONLY, DEFAULT_BACKEND, Backend, apply_backend, backend_cost, backend_parts
 from bench.runners.base import Params, Progress, Runner, RunOutput
 from bench.runners.embedding_cache import CachedEmbeddings, EmbeddingCache, EntryWriter, cache_key
 from bench.runners.executors import Executor, LocalExecutor, encode_plan, plan_parts
@@ -51,6 +52,17 @@ class EncoderParams(Params):
     """torch device; None lets sentence-transformers choose (CUDA when present, else CPU)."""
     trust_remote_code: bool = False
     """Run code shipped with the model. Never implied: set it in the spec only for a model you have read."""
+    backend: Backend = DEFAULT_BACKEND
+    """How the encoder computes: ``torch`` (as loaded, float32) or ``torch-int8`` (PyTorch dynamic int8 quantisation of
+    every Linear layer; CPU only). A variant with another backend is another spec: give it its own name."""
+
+    @field_validator("backend")
+    @classmethod
+    def _backend_device(cls, v: str, info: ValidationInfo) -> str:
+        device = info.data.get("device")
+        if v in CPU_ONLY and device not in (None, "cpu"):
+            raise ValueError(f"backend {v} runs on CPU only; remove params.device or set it to cpu")
+        return v
 
 
 class EncoderRunner(Runner):
@@ -71,6 +83,7 @@ class EncoderRunner(Runner):
         self._seconds: dict[str, float] = {}
         self.executor: Executor = LocalExecutor()
         """Who encodes the batch plan's shards (:mod:`bench.runners.executors`): local by default, or Ray."""
+        self._backend_sha256: str | None = None
 
     # -- what a subclass provides ---------------------------------------------------------------
     @abstractmethod
@@ -79,12 +92,12 @@ class EncoderRunner(Runner):
 
     def load_model(self, weights: ResolvedWeights) -> Any:
         """Load the encoder from the resolved folder (offline; remote code only when the spec enables it)."""
-        model = self.model_class()(
-            str(weights.path), device=self.params.device, trust_remote_code=self.params.trust_remote_code, local_files_only=True
-        )
+        device = "cpu" if self.params.backend in CPU_ONLY else self.params.device
+        model = self.model_class()(str(weights.path), device=device, trust_remote_code=self.params.trust_remote_code, local_files_only=True)
         if self.params.max_length is not None:
             model.max_seq_length = self.params.max_length
         model.eval()
+        model, self._backend_sha256 = apply_backend(model, self.params.backend)
         return model
 
     @abstractmethod
@@ -112,6 +125,7 @@ class EncoderRunner(Runner):
             "max_length": p.max_length,
             "title_sep": p.title_sep if role == "document" else None,
             "batch_plan": plan_parts(p.batch_size),
+            **backend_parts(p.backend),
         }
 
     def extra_cost(self, corpus: CachedEmbeddings) -> dict[str, Any]:
@@ -152,6 +166,7 @@ class EncoderRunner(Runner):
             writer.set_ids(ids)
             encode_plan(self, writer, key, texts, order, role, progress)
             writer.meta["encode_s"] = time.perf_counter() - t  # kept so cached runs still report encoding cost
+            writer.meta["backend_artefact_sha256"] = self._backend_sha256
         self._seconds[f"{role}_encode_s"] = time.perf_counter() - t
         entry = self.cache.load(key)
         if entry is None:
@@ -231,6 +246,8 @@ class EncoderRunner(Runner):
             "encode_docs_per_s": len(corpus.ids) / doc_s if doc_s > 0 else None,
             **self.extra_cost(corpus),
             **self.executor.describe(),
+            "corpus_cache_key": corpus.meta.get("key"),
+            **backend_cost(self.params.backend, self._backend_sha256 or corpus.meta.get("backend_artefact_sha256")),
         }
         if self._model is not None:
             cost["device"] = str(getattr(self._model, "device", "cpu"))
