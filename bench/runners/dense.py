@@ -18,7 +18,7 @@ from bench.errors import RunnerUnavailable
 from bench.runners.base import Progress
 from bench.runners.embedding_cache import CachedEmbeddings, EntryWriter
 from bench.runners.encoder import EncoderParams, EncoderRunner
-from bench.runners.search import QUERY_CHUNK, TopK, dense_topk
+from bench.runners.search import CORPUS_CHUNK, QUERY_CHUNK, SEARCH_SHARD_ROWS, TopK, row_shards, sharded_dense_topk
 
 
 class DenseParams(EncoderParams):
@@ -79,7 +79,14 @@ class DenseRunner(EncoderRunner):
     def search(self, queries: CachedEmbeddings, corpus: CachedEmbeddings, k: int, progress: Progress) -> Iterator[TopK]:
         q, c = queries.arrays["embeddings"], corpus.arrays["embeddings"]
         if self.params.index == "exact":
-            return dense_topk(q, c, k)
+            shards = row_shards(c.shape[0])
+            self._search_facts = {
+                "search": "exact-sharded",
+                "search_shards": len(shards),
+                "search_shard_rows": SEARCH_SHARD_ROWS,
+                "search_chunk": [QUERY_CHUNK, CORPUS_CHUNK],
+            }
+            return sharded_dense_topk(q, [(s, c[s:e]) for s, e in shards], k)
         return self._faiss_search(q, c, k)
 
     def _faiss_search(self, q: np.ndarray, c: np.ndarray, k: int) -> Iterator[TopK]:
@@ -94,9 +101,10 @@ class DenseRunner(EncoderRunner):
             index.hnsw.efConstruction = self.params.ef_construction
         else:
             index = faiss.IndexFlatIP(dim)
-        step = 65536
-        for i in range(0, c.shape[0], step):
-            index.add(np.ascontiguousarray(c[i : i + step], dtype=np.float32))
+        shards = row_shards(c.shape[0], 65536)  # built shard by shard: one shard widened to float32 at a time
+        for s, e in shards:
+            index.add(np.ascontiguousarray(c[s:e], dtype=np.float32))
+        self._search_facts = {"search": self.params.index, "index_built_from_shards": len(shards), "faiss_version": faiss.__version__}
         if self.params.index == "faiss-hnsw":
             index.hnsw.efSearch = max(self.params.ef_search, k)
         self._seconds["index_s"] = time.perf_counter() - t
@@ -111,4 +119,4 @@ class DenseRunner(EncoderRunner):
 
     def extra_cost(self, corpus: CachedEmbeddings) -> dict[str, Any]:
         emb = corpus.arrays["embeddings"]
-        return {"dimension": int(emb.shape[1]) if emb.ndim == 2 else None, "index": self.params.index}
+        return {"dimension": int(emb.shape[1]) if emb.ndim == 2 else None, "index": self.params.index, **getattr(self, "_search_facts", {})}

@@ -8,13 +8,15 @@ float16: each block is read and widened to float32 on its own. Sparse corpora ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 QUERY_CHUNK = 256
 CORPUS_CHUNK = 16384
+SEARCH_SHARD_ROWS = 64 * CORPUS_CHUNK
+"""Corpus rows per search shard: each shard's exact top-k is computed on its own, then the shards' lists are merged."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,21 @@ def _merge(best_s: np.ndarray, best_i: np.ndarray, block: np.ndarray, offset: in
     return cand_s, cand_i
 
 
+def _fold(best_s: np.ndarray, best_i: np.ndarray, cand_s: np.ndarray, cand_i: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge two candidate lists (same queries) into the best ``k``."""
+    s, i = np.concatenate([best_s, cand_s], axis=1), np.concatenate([best_i, cand_i], axis=1)
+    if s.shape[1] > k:
+        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        s, i = np.take_along_axis(s, part, axis=1), np.take_along_axis(i, part, axis=1)
+    return s, i
+
+
+def _best_first(qs: int, best_s: np.ndarray, best_i: np.ndarray) -> TopK:
+    # best first; among equal scores, the lower corpus row first (stable, deterministic)
+    order = np.lexsort((best_i, -best_s), axis=1) if best_s.size else np.empty(best_s.shape, dtype=np.int64)
+    return TopK(qs, np.take_along_axis(best_i, order, axis=1), np.take_along_axis(best_s, order, axis=1))
+
+
 def _blocks(
     score: Callable[[int, int, int, int], np.ndarray],
     n_queries: int,
@@ -62,9 +79,7 @@ def _blocks(
             block = score(qs, qe, cs, ce)
             np.nan_to_num(block, copy=False, nan=-np.inf)
             best_s, best_i = _merge(best_s, best_i, block, cs, k)
-        # best first; among equal scores, the lower corpus row first (stable, deterministic)
-        order = np.lexsort((best_i, -best_s), axis=1) if best_s.size else np.empty((qe - qs, 0), dtype=np.int64)
-        yield TopK(qs, np.take_along_axis(best_i, order, axis=1), np.take_along_axis(best_s, order, axis=1))
+        yield _best_first(qs, best_s, best_i)
 
 
 def dense_topk(
@@ -103,3 +118,36 @@ def sparse_topk(
         return np.asarray(block.T.toarray(), dtype=np.float32)
 
     return _blocks(score, queries.shape[0], corpus.shape[0], k, query_chunk, corpus_chunk)
+
+
+def row_shards(n: int, rows: int = SEARCH_SHARD_ROWS) -> list[tuple[int, int]]:
+    """``[start, end)`` row ranges of ``rows`` rows covering ``n`` corpus rows."""
+    return [(start, min(start + rows, n)) for start in range(0, n, rows)]
+
+
+def sharded_dense_topk(
+    queries: np.ndarray,
+    shards: Sequence[tuple[int, np.ndarray]],
+    k: int,
+    *,
+    query_chunk: int = QUERY_CHUNK,
+    corpus_chunk: int = CORPUS_CHUNK,
+) -> Iterator[TopK]:
+    """Exact top-``k`` over a corpus held in shards: ``(first row, vectors)`` pairs (row ranges of one memory-mapped
+    array, or separate files). Each shard's top-``k`` is computed chunk by chunk (:func:`dense_topk`) and the lists are
+    merged per query chunk, so memory is bounded by the chunks and ``k``, not by the corpus or the number of shards.
+    Same rows as :func:`dense_topk` over the concatenated corpus; bit-identical scores when every shard starts at a
+    multiple of ``corpus_chunk`` (the same matrix products), else equal to float32 rounding.
+    """
+    total = sum(part.shape[0] for _, part in shards)
+    k = min(k, total)
+    for qs in range(0, queries.shape[0], query_chunk):
+        qe = min(qs + query_chunk, queries.shape[0])
+        best_s = np.empty((qe - qs, 0), dtype=np.float32)
+        best_i = np.empty((qe - qs, 0), dtype=np.int64)
+        for offset, part in shards:
+            if part.shape[0] == 0 or k == 0:
+                continue
+            (block,) = dense_topk(queries[qs:qe], part, k, query_chunk=qe - qs, corpus_chunk=corpus_chunk)
+            best_s, best_i = _fold(best_s, best_i, block.scores, block.indices + offset, k)
+        yield _best_first(qs, best_s, best_i)

@@ -77,6 +77,7 @@ def test_ray_engine_writes_the_same_run_file_as_local(local_ray: Path, tmp_path:
     assert (local_cost["engine"], ray_cost["engine"]) == ("local", "ray")
     assert local_cost["engine_threads"] == ray_cost["engine_threads"] == 1
     assert ray_cost["encode_shards"] == local_cost["encode_shards"] == 1 and ray_cost["corpus_cached"] is False
+    assert ray_cost["search"] == local_cost["search"] == "exact-sharded" and ray_cost["search_shards"] == 1  # what searched
     entries = {e: EmbeddingCache(tmp_path / f"cache-{e}" / "embeddings") for e in runs}
     keys = {e: local_cost["corpus_cache_key"] for e in runs}
     assert ray_cost["corpus_cache_key"] == keys["local"]  # the same key: one engine's entry serves the other

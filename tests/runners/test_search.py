@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import tracemalloc
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from bench.runners.search import dense_topk, sparse_topk
+from bench.runners.search import dense_topk, row_shards, sharded_dense_topk, sparse_topk
 
 
 def _brute(q: np.ndarray, c: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,3 +82,39 @@ def test_peak_memory_does_not_grow_with_queries() -> None:
     naive_large = 2560 * 8000 * 4  # the full score matrix a one-shot search would hold
     assert large < 1.25 * small
     assert large < naive_large / 10
+
+
+@pytest.mark.parametrize(("bounds", "aligned"), [([0, 300], True), ([0, 13, 156, 156, 300], True), ([0, 1, 7, 290, 300], False)])
+def test_sharded_search_equals_one_pass(bounds: list[int], aligned: bool) -> None:
+    """Shards cut at corpus-chunk boundaries give bit-identical scores (the same matrix products); others agree to
+    float32 rounding (BLAS sums a product of another shape in another order) with the same rows."""
+    rng = np.random.default_rng(6)
+    q, c = rng.standard_normal((40, 16)).astype(np.float32), rng.standard_normal((300, 16)).astype(np.float32)
+    shards = [(s, c[s:e]) for s, e in itertools.pairwise(bounds)]  # empty shards and shards smaller than k too
+    want_idx, want_scores = _collect(dense_topk(q, c, 20, query_chunk=7, corpus_chunk=13))
+    idx, scores = _collect(sharded_dense_topk(q, shards, 20, query_chunk=7, corpus_chunk=13))
+    np.testing.assert_array_equal(idx, want_idx)
+    if aligned:
+        np.testing.assert_array_equal(scores, want_scores)
+    else:
+        np.testing.assert_allclose(scores, want_scores, rtol=1e-5, atol=1e-5)
+
+
+def test_sharded_search_memory_is_bounded_in_corpus_size() -> None:
+    rng = np.random.default_rng(7)
+    queries = rng.standard_normal((512, 32)).astype(np.float32)
+    corpus = rng.standard_normal((32000, 32)).astype(np.float32)
+
+    def peak(n_docs: int) -> int:
+        shards = [(s, corpus[s:e]) for s, e in row_shards(n_docs, 4000)]
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        for _ in sharded_dense_topk(queries, shards, 10, query_chunk=128, corpus_chunk=2048):
+            pass
+        out = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return out
+
+    small, large = peak(4000), peak(32000)  # 1 shard vs 8 shards: 8x the corpus
+    assert large < 1.25 * small
+    assert large < 512 * 32000 * 4 / 10  # far below the full score matrix
