@@ -32,6 +32,7 @@ SECTIONS: dict[str, str] = {
     "backends": "backends:run",
     "training": "training:run",
     "generation": "generation:run",
+    "scale": "scale:run",
 }
 """Section name -> ``module:function`` under ``benchmarks``, in report order."""
 
