@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.datasets.beir import Dataset, DatasetStats
-from bench.errors import BenchError, DatabaseBusy, NameTaken, RunnerUnavailable, StoreError
+from bench.errors import BenchError, DatabaseBusy, NameTaken, RunnerUnavailable, SpecError, StoreError
 from bench.evaluation.evaluate import EvalResult, evaluate
 from bench.evaluation.measures import Measure, with_defaults
 from bench.identity import Writer, spec_writer
@@ -176,8 +176,11 @@ def execute_run(
     progress: Progress | None = None,
     runner: Runner | None = None,
     measures: tuple[Measure | str, ...] = (),
+    replay_thoughts: Mapping[str, list[Thought]] | None = None,
 ) -> tuple[RunSummary, RunOutput, EvalResult]:
     """Run ``spec`` on ``dataset``, evaluate, and record in ``db`` (skip recording when ``db`` is None).
+
+    ``replay_thoughts``: a reasoning embedder's logged thoughts (query id -> thoughts) used instead of generating.
 
     ``measures``: metrics computed (and recorded) on top of :data:`~bench.evaluation.measures.DEFAULT_MEASURES`.
 
@@ -190,6 +193,10 @@ def execute_run(
     writer = spec_writer(spec_path, spec.spec_hash)
     precheck_name(db, spec.name, spec.spec_hash, writer)
     runner = runner or make_runner(spec, source)
+    if replay_thoughts is not None and not hasattr(runner, "replay"):
+        raise SpecError(f"{source}: kind '{spec.kind}' writes no thoughts, so there are none to replay; drop --replay-thoughts")
+    if hasattr(runner, "replay"):  # a shared runner replays only what this call asks for
+        runner.replay = dict(replay_thoughts) if replay_thoughts is not None else None
     started_at = _now()
     t0 = time.perf_counter()
     with progress.stage(f"validating {dataset.name}"):

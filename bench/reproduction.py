@@ -28,6 +28,7 @@ from bench.evaluation.verdicts import EVERY_DATASET_FAMILIES, QUICK_DATASETS, Me
 from bench.runners.base import Progress, Runner, RunOutput
 from bench.specs import ModelSpec, load_spec
 from bench.submissions.validate import RunFile, ValidSubmission, validate_submission
+from bench.types import Thought
 
 if TYPE_CHECKING:
     from bench.execute import RunSummary
@@ -70,6 +71,8 @@ class Reproduction:
     problem: str | None = None
     run_id: str | None = None
     wall_s: float = 0.0
+    mode: str = "generated"
+    """How a reasoning embedder's thoughts were obtained: ``generated``, or ``replayed thoughts of run <id>``."""
 
     @property
     def verdict(self) -> Verdict:
@@ -85,6 +88,7 @@ class Reproduction:
             "verdict": self.verdict,
             "problem": self.problem,
             "run_id": self.run_id,
+            "mode": self.mode,
             "checks": [{**asdict(c), "diff": c.diff} for c in self.checks],
         }
 
@@ -143,7 +147,9 @@ def submission_targets(folder: Path) -> list[Target]:
 
 
 # -- running ----------------------------------------------------------------------------------------
-def reproduce_all(targets: Iterable[Target], db: Path | None, progress: Progress | None = None) -> Iterator[Reproduction]:
+def reproduce_all(
+    targets: Iterable[Target], db: Path | None, progress: Progress | None = None, *, replay_from: Path | None = None
+) -> Iterator[Reproduction]:
     """:func:`reproduce` each target in turn; targets of the same spec share one runner (weights and JVM loaded once)."""
     from bench.runners.base import make_runner
 
@@ -156,11 +162,18 @@ def reproduce_all(targets: Iterable[Target], db: Path | None, progress: Progress
             except BenchError as e:
                 yield Reproduction(t, problem=f"the re-run failed: {e}")
                 continue
-        yield reproduce(t, db, progress, runner=runner)
+        yield reproduce(t, db, progress, runner=runner, replay_from=replay_from)
 
 
-def reproduce(target: Target, db: Path | None, progress: Progress | None = None, *, runner: Runner | None = None) -> Reproduction:
-    """Re-run one target, compare, and (with ``db``) record the check; never raises for a drift or a bad target."""
+def reproduce(
+    target: Target, db: Path | None, progress: Progress | None = None, *, runner: Runner | None = None, replay_from: Path | None = None
+) -> Reproduction:
+    """Re-run one target, compare, and (with ``db``) record the check; never raises for a drift or a bad target.
+
+    ``replay_from``: a database whose latest recorded run of this spec on the same data logged thoughts; a reasoning
+    embedder re-uses them instead of generating (so a generator that is not deterministic can still be checked
+    exactly); the result's ``mode`` says so.
+    """
     from bench.datasets.registry import resolve_dataset
     from bench.execute import execute_run
 
@@ -199,20 +212,34 @@ def reproduce(target: Target, db: Path | None, progress: Progress | None = None,
                 ),
             )
         expected = entry.metrics
+    replay, mode = None, "generated"
+    if replay_from is not None:
+        found = _logged_thoughts(replay_from, target, dataset_hash)
+        if isinstance(found, str):
+            return Reproduction(target, dataset_hash=dataset_hash, problem=found)
+        run_id, replay = found
+        mode = f"replayed thoughts of run {run_id}"
     started = _now()
     try:
         summary, out, evaluation = execute_run(
-            target.spec, ds, None, spec_path=target.spec_path, measures=tuple(expected), progress=progress, runner=runner
+            target.spec,
+            ds,
+            None,
+            spec_path=target.spec_path,
+            measures=tuple(expected),
+            progress=progress,
+            runner=runner,
+            replay_thoughts=replay,
         )
     except BenchError as e:
         return Reproduction(target, dataset_hash=dataset_hash, problem=f"the re-run failed: {e}")
     checks = tuple(compare(expected, summary.metrics, target.tolerance_for))
-    result = Reproduction(target, checks, dataset_hash, wall_s=time.perf_counter() - t0)
+    result = Reproduction(target, checks, dataset_hash, wall_s=time.perf_counter() - t0, mode=mode)
     if db is None:
         return result
     swapped = _differs_from_ingested(db, target, dataset_hash)
     if swapped is not None:
-        result = Reproduction(target, checks, dataset_hash, problem=swapped, wall_s=result.wall_s)
+        result = replace(result, problem=swapped)
     return replace(result, run_id=_record(db, result, ds, summary, out, evaluation, started))
 
 
@@ -325,6 +352,23 @@ def measure_expected(spec_path: Path, datasets: Iterable[str], progress: Progres
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _logged_thoughts(db: Path, target: Target, dataset_hash: str) -> tuple[str, dict[str, list[Thought]]] | str:
+    """``(run id, thoughts by query)`` of the latest recorded run of this spec on this data that logged thoughts, or why not."""
+    from bench.store.db import open_read_only
+    from bench.store.thoughts import latest_thought_run, replay_log
+
+    fix = f"record a run first (`bench run {target.source} -d {target.dataset_name} --db DB`), or reproduce without --replay-thoughts"
+    if not db.is_file():
+        return f"--replay-thoughts needs the database that holds the logged thoughts; {fix}"
+    with open_read_only(db) as con:
+        run_id = latest_thought_run(con, target.spec.spec_hash, dataset_hash)
+        if run_id is None:
+            return (
+                f"no recorded run of {target.spec.name} (spec {target.spec.spec_hash[:12]}) on {target.dataset_name} logged thoughts; {fix}"
+            )
+        return run_id, replay_log(con, run_id)
 
 
 def _differs_from_ingested(db: Path, target: Target, dataset_hash: str) -> str | None:

@@ -29,6 +29,12 @@ def reproduce(
     print_expected: Annotated[
         bool, typer.Option("--print-expected", help="Run TARGET on --dataset and print `expected:` entries for its YAML; no verdict.")
     ] = False,
+    replay_thoughts: Annotated[
+        bool,
+        typer.Option(
+            "--replay-thoughts", help="Reasoning specs: re-use the thoughts logged with the latest recorded run on the same data (--db)."
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Re-run and compare with expected scores: OK (exact), OKish (within tolerance), FAIL (beyond, either way)."""
@@ -63,7 +69,8 @@ def reproduce(
         targets, not_checked = split_untrained(targets)
     path = db_path(db) if record else None
     with stdout_to_stderr(True):
-        results_ = list(reproduce_all(targets, path, progress))
+        replay_from = db_path(db) if replay_thoughts else None
+        results_ = list(reproduce_all(targets, path, progress, replay_from=replay_from))
     notes = []
     sub = targets[0].submission if targets else None
     if sub is not None and path is not None:
@@ -85,10 +92,12 @@ def reproduce(
         for r in results_:
             if r.problem:
                 out.print(f"FAIL {r.target.spec.name} on {r.target.dataset_name}: {r.problem}", markup=False, soft_wrap=True)
+            elif r.mode != "generated":
+                out.print(f"{r.verdict} {r.target.spec.name} on {r.target.dataset_name}: {r.mode}", markup=False, soft_wrap=True)
         counts = {v: sum(r.verdict == v for r in results_) for v in ("OK", "OKish", "FAIL")}
         out.print(
             f"{len(results_)} reproduction(s): {counts['OK']} OK, {counts['OKish']} OKish, {counts['FAIL']} FAIL"
-            + (f"; {len(not_checked)} NOT CHECKED (students not trained here)" if not_checked else "")
+            + (f"; {len(not_checked)} NOT CHECKED (students not trained here; quick checks do not train)" if not_checked else "")
             + (f"; recorded in {path}" if path else ""),
             markup=False,
         )
