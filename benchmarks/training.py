@@ -9,6 +9,7 @@ curve, progress callback), the peer is the textbook loop (load, ``Dataset.from_d
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -115,11 +116,13 @@ def run(report: Report, cfg: Settings) -> None:
                 else:
                     bare_s.append(_bare(p.base.path, columns, p.recipe, out))
             print(f"[bench] training, round {i + 1}/{rounds}", flush=True)
-    n = len(examples)
+    per_epoch = math.ceil(len(examples) / p.recipe.batch_size)
+    epochs, rest = divmod(p.recipe.max_steps, per_epoch)
+    n = epochs * len(examples) + min(len(examples), rest * p.recipe.batch_size)  # examples processed in max_steps steps
     ours, bare = Samples.of([n / s for s in ours_s]), Samples.of([n / s for s in bare_s])
     report.section(
         f"Training throughput on {name.upper()}: our train stage vs a bare `SentenceTransformerTrainer` loop",
-        f"all-MiniLM-L6-v2, {n} examples (query, positive, {p.recipe.negatives} negatives, fused BM25 teacher scores) from a "
+        f"all-MiniLM-L6-v2, {len(examples)} examples ({n} processed; query, positive, {p.recipe.negatives} negatives, fused BM25 teacher scores) from a "
         f"miniature recipe on {name}, batch {p.recipe.batch_size}, {p.recipe.max_steps} steps, max length {p.recipe.max_length}, "
         f"{p.recipe.threads} torch threads, CPU. Both sides are timed from loading the model to saving it, in this process, "
         f"median (min–max) of {rounds} rounds, order alternating. Ours: `bench.training.trainer.train_model` (checkpoint "

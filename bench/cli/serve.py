@@ -26,6 +26,7 @@ def demo(
     from bench.progress import RichProgress
     from bench.store.db import open_read_only
     from bench.store.runs import has_run
+    from bench.training.availability import untrained_reason
 
     path = db_path(db)
     p = plan(models)
@@ -39,6 +40,9 @@ def demo(
                 if has_run(con, spec.spec_hash, ds.content_hash):
                     out.print(f"[{i}/{len(todo)}] {spec.name} on {ds.name}: already recorded")
                     continue
+        if (untrained := untrained_reason(spec, str(spec_path))) is not None:  # a student: training takes minutes, not a demo's job
+            out.print(f"[{i}/{len(todo)}] {spec.name} on {ds.name}: skipped, {untrained}", markup=False, soft_wrap=True)
+            continue
         summary, _, _ = execute_run(spec, ds, path, spec_path=spec_path, progress=RichProgress(err))
         out.print(
             f"[{i}/{len(todo)}] {spec.name} on {ds.name}: nDCG@10 {summary.metrics['nDCG@10']:.4f}  R@100 {summary.metrics['R@100']:.4f}  ({summary.timings.total_s:.1f}s)"

@@ -44,8 +44,8 @@ def untrained_reason(spec: Any, source: str) -> str | None:
         if "train it first" not in str(e):
             return None
         return (
-            f"its student is not trained here, and quick checks do not train; run `bench train {source}` "
-            f"(or `bench train {source} --check`), then `bench reproduce {source}`"
+            f"its student is not trained here; train it with `bench train {source}` "
+            f"(`--check` also compares the weights hash), then `bench reproduce {source}`"
         )
     return None
 

@@ -51,11 +51,10 @@ def test_quick_reproduction_lists_untrained_students_as_not_checked(tmp_path: Pa
     (tmp_path / "student.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     result = bench(capsys, "reproduce", "--all", "--quick", "--models", tmp_path, "--no-record")
     assert result.code == 0, result.err
-    assert "0 reproduction(s): 0 OK, 0 OKish, 0 FAIL; 1 NOT CHECKED (students not trained here)" in result.out
+    assert "0 reproduction(s): 0 OK, 0 OKish, 0 FAIL; 1 NOT CHECKED (students not trained here; quick checks do not train)" in result.out
     source = tmp_path / "student.yaml"
-    assert (
-        f"NOT CHECKED softlabel-mini-test: its student is not trained here, and quick checks do not train; run `bench train {source}`"
-        in (" ".join(result.out.split()))
+    assert f"NOT CHECKED softlabel-mini-test: its student is not trained here; train it with `bench train {source}`" in (
+        " ".join(result.out.split())
     )
 
 
@@ -67,3 +66,14 @@ def test_every_reference_student_is_set_aside_visibly_when_untrained() -> None:
     assert {n.model for n in not_checked} == students
     assert all(f"bench train models/{n.model}.yaml" in n.reason.replace(str(ROOT) + "/", "") for n in not_checked)
     assert {t.spec.name for t in kept}.isdisjoint(students) and {"bm25-flat", "all-minilm-l6-v2"} <= {t.spec.name for t in kept}
+
+
+def test_demo_skips_an_untrained_student_with_the_command_that_trains_it(
+    tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "student.yaml").write_text(yaml.safe_dump(mini_spec(seed=13)), encoding="utf-8")
+    assert bench(capsys, "db", "migrate", "--db", db_path).code == 0
+    result = bench(capsys, "demo", "--models", tmp_path, "--db", db_path)
+    assert result.code == 0, result.err
+    skipped = [line for line in result.out.splitlines() if "softlabel-mini-test on" in line]
+    assert len(skipped) == 7 and all("skipped, its student is not trained here" in line for line in skipped)
