@@ -165,3 +165,19 @@ def test_drift_equals_a_direct_computation(adi_runs: dict[str, Any], capsys: pyt
     assert shown["vectors"]["min"] == pytest.approx(cos.min()) and shown["ranks"]["overlap"] == pytest.approx(np.mean(overlaps))
     text = bench(capsys, "compare", "all-minilm-l6-v2", "all-minilm-l6-v2-int8", "-d", "adi", "--drift", "--db", adi_runs["db"])
     assert text.code == 0 and "cosine p1 / p5 / median" in text.out and "Kendall tau" in text.out
+
+
+def test_int8_quantises_every_linear_of_a_splade_model_too() -> None:
+    import torch
+
+    from bench.weights import resolve_spec_weights
+
+    spec = load_spec(ROOT / "models" / "splade-tiny.yaml")
+    spec = spec.model_copy(update={"params": {**spec.params, "backend": "torch-int8"}})
+    runner = make_runner(spec)
+    model = runner.load_model(resolve_spec_weights(spec))
+    assert not any(type(m) is torch.nn.Linear for m in model.modules()), "no float Linear layer is left"
+    assert sum("quantized" in type(m).__module__ for m in model.modules()) > 0
+    assert runner._backend_sha256 is not None and len(runner._backend_sha256) == 64
+    runner._model = model
+    assert runner.encode(["the cat sat on the mat"], "document").nnz > 0
