@@ -169,8 +169,8 @@ def test_every_committed_yaml_still_validates(capsys: pytest.CaptureFixture[str]
     for folder in sorted(p for p in (ROOT / "submissions").iterdir() if p.is_dir()):
         r = bench(capsys, "submit", "validate", folder)
         assert r.code == 0, r.err
-    for path in sorted((ROOT / "bench" / "datasets").glob("*.yaml")):
-        assert len(_rows(path)) >= 7
+    for name in ("beir_public.yaml", "classic.yaml"):  # the registry's files (mteb_tasks.yaml has its own reader and test)
+        assert len(_rows(ROOT / "bench" / "datasets" / name)) >= 7
 
 
 @pytest.mark.parametrize(
