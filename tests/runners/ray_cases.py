@@ -4,6 +4,11 @@ A real local Ray instance (``ray.init`` on this machine, 2 CPUs, its temp folder
 MiniLM weights and the real ADI collection. ADI, not NPL (the issue's example): 82 documents keep CI fast on 2 cores;
 the engines share one code path per shard, so the collection's size does not change what is compared.
 Every test shuts Ray down and checks no Ray process of its instance is left.
+
+Not collected directly: ``test_ray_engine.py`` runs this file in a pytest process of its own. ``ray.init`` in a process
+replaces its SIGSEGV handler, and the JVM that Lucene tests start in the main test process relies on its own handler
+for implicit null checks: with Ray's installed, a later Lucene search crashed the whole suite (a JVM ForkJoinPool
+thread, "segfault" in the kernel log).
 """
 
 from __future__ import annotations
