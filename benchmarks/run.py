@@ -28,6 +28,7 @@ SECTIONS: dict[str, str] = {
     "leaderboard": "leaderboard:run",
     "dense-processes": "dense:processes",
     "dense-memory": "dense:memory",
+    "multi-dataset": "multi:run",
     "splade": "splade:run",
     "backends": "backends:run",
     "training": "training:run",
