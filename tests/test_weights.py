@@ -83,7 +83,9 @@ def test_missing_path_names_the_field_and_line(tmp_path: Path) -> None:
 
 def test_sha256_mismatch_is_refused_with_the_actual_hash(tmp_path: Path) -> None:
     spec_file = tmp_path / "s.yaml"
-    spec_file.write_text(f"name: x\nweights:\n  id: {MINILM}\n  revision: main\n  sha256: {'0' * 64}\n")
+    spec_file.write_text(
+        f"name: x\nweights:\n  id: {MINILM}\n  revision: main\n  sha256: '{'0' * 64}'\n"
+    )  # quoted: 64 zeros unquoted is a YAML number
     with pytest.raises(SpecError, match=rf"s\.yaml:5: weights\.sha256: .*hash to {MINILM_SHA}, not 0+"):
         resolve_weights(WeightsRef(id=MINILM, revision="main", sha256="0" * 64), str(spec_file))
 
