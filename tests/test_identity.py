@@ -9,24 +9,15 @@ import textwrap
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from bench.datasets import resolve_dataset
 from bench.errors import DatasetError, NameTaken
 from bench.identity import Writer, is_reference_spec
-from tests.clihelp import bench
+from tests.clihelp import bench, db_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAT = ROOT / "models" / "bm25-flat.yaml"
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _perfect_run(path: Path, tag: str = "bm25-flat", only: int | None = None) -> Path:
@@ -52,8 +43,8 @@ def test_only_the_committed_models_file_is_reference(db_path: Path, tmp_path: Pa
     copy.write_text(FLAT.read_text().replace("name: bm25-flat", "name: my-flat"))
     assert bench(capsys, "run", copy, "-d", "adi", "--db", db_path).code == 0
     assert bench(capsys, "run", FLAT, "-d", "adi", "--db", db_path).code == 0
-    assert sorted(_rows(db_path, "SELECT model_name, provenance FROM runs")) == [("bm25-flat", "reference"), ("my-flat", "local")]
-    assert sorted(_rows(db_path, "SELECT name, owner FROM models")) == [("bm25-flat", "reference"), ("my-flat", "local")]
+    assert sorted(db_rows(db_path, "SELECT model_name, provenance FROM runs")) == [("bm25-flat", "reference"), ("my-flat", "local")]
+    assert sorted(db_rows(db_path, "SELECT name, owner FROM models")) == [("bm25-flat", "reference"), ("my-flat", "local")]
 
 
 def test_an_edited_models_file_is_not_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,7 +95,7 @@ def test_a_submission_name_and_a_local_name_exclude_each_other(db_path: Path, tm
     assert r.code == 9 and "already belongs to submission 'acme-bm25plus'" in r.err
     r = bench(capsys, "run", example / "spec.yaml", "-d", "adi", "--db", db_path)  # its own spec, run locally
     assert r.code == 9 and "already belongs to submission 'acme-bm25plus'" in r.err
-    assert _rows(db_path, "SELECT DISTINCT provenance FROM runs") == [("self-reported",)]
+    assert db_rows(db_path, "SELECT DISTINCT provenance FROM runs") == [("self-reported",)]
 
 
 # -- item 2: versions never share a cell -------------------------------------------------------------------------
@@ -244,11 +235,11 @@ def test_a_finished_run_is_saved_when_the_database_stays_busy(db_path: Path, mon
     assert "another process held the results database" in line and "bench db record-saved" in line
     saved = Path(line.split("saved to ")[1].split(";")[0])
     assert saved.is_file() and saved.parent == Path(os.environ["BENCH_HOME"]) / "unsaved"
-    assert _rows(db_path, "SELECT count(*) FROM runs") == [(0,)]
+    assert db_rows(db_path, "SELECT count(*) FROM runs") == [(0,)]
     done = subprocess.run([*bench_cmd, "db", "record-saved", "--db", str(db_path)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "recorded run" in done.stdout and not saved.exists()
-    (row,) = _rows(db_path, "SELECT r.provenance, m.value FROM runs r JOIN metrics m USING (run_id) WHERE m.metric = 'nDCG@10'")
+    (row,) = db_rows(db_path, "SELECT r.provenance, m.value FROM runs r JOIN metrics m USING (run_id) WHERE m.metric = 'nDCG@10'")
     from bench.specs import load_spec
 
     expected = load_spec(FLAT).expected_for(resolve_dataset("adi").content_hash)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
 
@@ -16,20 +15,12 @@ from bench.reproduction import spec_targets
 from bench.specs import load_spec
 from bench.store.db import open_read_only
 from bench.store.leaderboard import leaderboard_cells
-from tests.clihelp import bench
+from tests.clihelp import bench, db_rows
 from tests.conftest import CLASSIC, ROOT
 
 SPECS = sorted((ROOT / "models").glob("*.yaml"))
 FLAT = ROOT / "models" / "bm25-flat.yaml"
 EXAMPLE = ROOT / "submissions" / "acme-bm25plus"
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _edited_spec(tmp_path: Path, source: Path = FLAT, only: tuple[str, ...] = ("adi",), **changes: object) -> Path:
@@ -106,11 +97,11 @@ def test_reference_spec_reproduces_exactly_and_is_recorded(db_path: Path, capsys
     assert "1 reproduction(s): 1 OK, 0 OKish, 0 FAIL" in r.out
     for column in ("expected", "observed", "diff", "tolerance", "verdict"):
         assert column in r.out
-    rows = _rows(db_path, "SELECT metric, verdict, diff, run_id FROM reproductions ORDER BY metric")
+    rows = db_rows(db_path, "SELECT metric, verdict, diff, run_id FROM reproductions ORDER BY metric")
     assert len(rows) == 6 and {v for _, v, _, _ in rows} == {"OK"} and {d for _, _, d, _ in rows} == {0.0}
     run_id = rows[0][3]
-    assert _rows(db_path, "SELECT run_id, provenance, model_name FROM runs") == [(run_id, "reproduced", "bm25-flat")]
-    assert _rows(db_path, "SELECT owner FROM models") == [("reference",)]
+    assert db_rows(db_path, "SELECT run_id, provenance, model_name FROM runs") == [(run_id, "reproduced", "bm25-flat")]
+    assert db_rows(db_path, "SELECT owner FROM models") == [("reference",)]
     assert bench(capsys, "results", "--db", db_path, "--json").json()[0]["provenance"] == "reproduced"
 
 
@@ -125,10 +116,10 @@ def test_a_changed_bm25_parameter_fails_with_a_readable_table(tmp_path: Path, db
     assert "1 reproduction(s): 0 OK, 0 OKish, 1 FAIL" in r.out
     assert "error: 1 of 1 reproduction(s) FAILED: local-bm25-flat on adi (nDCG@10 +" in r.err
     # the check is recorded, the drifted run is not published
-    verdicts = dict(_rows(db_path, "SELECT metric, verdict FROM reproductions"))
+    verdicts = dict(db_rows(db_path, "SELECT metric, verdict FROM reproductions"))
     assert verdicts["nDCG@10"] == "FAIL"
-    assert _rows(db_path, "SELECT count(*) FROM reproductions WHERE run_id IS NOT NULL") == [(0,)]
-    assert _rows(db_path, "SELECT count(*) FROM runs") == [(0,)]
+    assert db_rows(db_path, "SELECT count(*) FROM reproductions WHERE run_id IS NOT NULL") == [(0,)]
+    assert db_rows(db_path, "SELECT count(*) FROM runs") == [(0,)]
 
 
 def test_a_declared_tolerance_turns_a_small_drift_into_okish(tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,7 +129,7 @@ def test_a_declared_tolerance_turns_a_small_drift_into_okish(tmp_path: Path, db_
     (result,) = r.json()
     verdicts = {c["metric"]: c["verdict"] for c in result["checks"]}
     assert result["verdict"] == "OKish" and verdicts["nDCG@10"] == "OKish" and verdicts["R@100"] == "OK"
-    assert _rows(db_path, "SELECT provenance FROM runs") == [("local",)]  # only a committed models/ spec is reproduced
+    assert db_rows(db_path, "SELECT provenance FROM runs") == [("local",)]  # only a committed models/ spec is reproduced
 
 
 def test_data_without_expected_scores_fails(tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -201,14 +192,14 @@ def test_print_expected_writes_yaml_the_spec_accepts(capsys: pytest.CaptureFixtu
 
 def test_a_submission_with_a_spec_is_re_run_and_marked_reproduced(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert bench(capsys, "submit", "ingest", EXAMPLE, "--db", db_path).code == 0
-    submitted = dict(_rows(db_path, "SELECT run_id, provenance FROM runs"))
+    submitted = dict(db_rows(db_path, "SELECT run_id, provenance FROM runs"))
     r = bench(capsys, "reproduce", EXAMPLE, "--db", db_path)
     assert r.code == 0, r.err
     assert "2 reproduction(s): 2 OK, 0 OKish, 0 FAIL" in r.out
     assert "acme-bm25plus: every run reproduced; its 2 run(s) are now shown as reproduced" in r.out
-    assert dict(_rows(db_path, "SELECT run_id, provenance FROM runs")) == dict.fromkeys(submitted, "reproduced")
-    assert _rows(db_path, "SELECT status FROM submissions") == [("reproduced",)]
-    assert set(_rows(db_path, "SELECT DISTINCT run_id FROM reproductions")) == {(rid,) for rid in submitted}
+    assert dict(db_rows(db_path, "SELECT run_id, provenance FROM runs")) == dict.fromkeys(submitted, "reproduced")
+    assert db_rows(db_path, "SELECT status FROM submissions") == [("reproduced",)]
+    assert set(db_rows(db_path, "SELECT DISTINCT run_id FROM reproductions")) == {(rid,) for rid in submitted}
     with open_read_only(db_path) as con:  # what the leaderboard shows: the reproduced badge
         cells = leaderboard_cells(con, "nDCG@10")
     assert sorted(cells["provenance"]) == ["reproduced", "reproduced"] and set(cells["run_id"]) == set(submitted)
@@ -242,11 +233,11 @@ def test_a_run_file_swapped_after_ingestion_is_never_published_as_reproduced(
     assert r.code == ReproductionFailed.exit_code, r.err
     assert "the run file differs from the one ingested with acme-swap" in r.out
     assert "acme-swap stays self-reported" in r.out
-    assert _rows(db_path, "SELECT DISTINCT provenance FROM runs") == [("self-reported",)]
-    assert _rows(db_path, "SELECT status FROM submissions") == [("self-reported",)]
+    assert db_rows(db_path, "SELECT DISTINCT provenance FROM runs") == [("self-reported",)]
+    assert db_rows(db_path, "SELECT status FROM submissions") == [("self-reported",)]
     # the checks are recorded, but vouch for no run: neither the adi run (swapped) nor, alone, the time run
-    assert _rows(db_path, "SELECT count(*) FROM reproductions WHERE run_id IS NOT NULL AND dataset_name = 'adi'") == [(0,)]
+    assert db_rows(db_path, "SELECT count(*) FROM reproductions WHERE run_id IS NOT NULL AND dataset_name = 'adi'") == [(0,)]
     # a run file removed after ingestion is not "every run reproduced" either
     (folder / "runs" / "adi.trec").unlink()
     r = bench(capsys, "reproduce", folder, "--db", db_path)
-    assert "stays self-reported" in r.out and _rows(db_path, "SELECT status FROM submissions") == [("self-reported",)]
+    assert "stays self-reported" in r.out and db_rows(db_path, "SELECT status FROM submissions") == [("self-reported",)]

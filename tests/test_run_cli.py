@@ -8,26 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from bench.adhoc import detect_kind, model_name, synthesize
 from bench.datasets import resolve_dataset
 from bench.specs import load_spec
 from bench.weights import PACKAGED
-from tests.clihelp import bench
+from tests.clihelp import bench, db_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAT = ROOT / "models" / "bm25-flat.yaml"
 MINILM = ROOT / "models" / "all-minilm-l6-v2.yaml"
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 # -- many datasets per invocation -------------------------------------------------------------------------------
@@ -42,7 +33,7 @@ def test_several_datasets_in_one_process_print_json_lines(db_path: Path) -> None
         expected = spec.expected_for(x["dataset"]["hash"])
         assert expected is not None and x["metrics"]["nDCG@10"] == pytest.approx(expected.metrics["nDCG@10"], abs=1e-12)
         assert x["provenance"] == "reference"
-    assert sorted(_rows(db_path, "SELECT d.name FROM runs JOIN datasets d USING (dataset_hash)")) == [("adi",), ("time",)]
+    assert sorted(db_rows(db_path, "SELECT d.name FROM runs JOIN datasets d USING (dataset_hash)")) == [("adi",), ("time",)]
 
 
 def test_a_typo_among_datasets_stops_before_any_work(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,7 +52,7 @@ def test_one_failing_dataset_does_not_lose_the_others(db_path: Path, tmp_path: P
     assert r.code == 3, r.err
     assert "error: broken:" in r.err and "corpus.jsonl:83: invalid JSON" in r.err
     assert "1 of 2 dataset(s) failed (broken); the others were recorded" in r.err
-    assert _rows(db_path, "SELECT d.name FROM runs JOIN datasets d USING (dataset_hash)") == [("time",)]
+    assert db_rows(db_path, "SELECT d.name FROM runs JOIN datasets d USING (dataset_hash)") == [("time",)]
 
 
 def test_output_with_several_datasets_is_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,7 +90,7 @@ def test_a_model_id_runs_like_its_spec_and_saves_a_spec_that_repeats_it(
     assert body["model"] == "sentence-transformers__all-minilm-l6-v2" and body["provenance"] == "local"
     again = bench(capsys, "run", saved, "-d", "adi", "--db", db_path, "--json")
     assert again.code == 0, again.err
-    assert _rows(db_path, "SELECT count(DISTINCT spec_hash), count(*) FROM runs") == [(1, 2)]  # the same version, twice
+    assert db_rows(db_path, "SELECT count(DISTINCT spec_hash), count(*) FROM runs") == [(1, 2)]  # the same version, twice
     # the reference name stays the reference's
     r = bench(capsys, "run", "-m", "sentence-transformers/all-MiniLM-L6-v2", "--name", "all-minilm-l6-v2", "-d", "adi", "--db", db_path)
     assert r.code == 9 and "belongs to the reference spec" in r.err
