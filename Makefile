@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test lint format bench leaderboard clean
+.PHONY: help setup browser demo test lint format bench leaderboard clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -30,7 +30,13 @@ demo: $(STAMP) ## Install if needed, run every reference spec on the demo datase
 	$(BIN)/bench demo --db results.duckdb
 	@if [ "$(SERVE)" != "0" ]; then $(BIN)/bench leaderboard --db results.duckdb --port $(or $(PORT),8501); fi
 
-test: $(STAMP) ## Run the test suite (real collections from the data path, real DuckDB, real Lucene)
+browser: ## Install Debian chromium + chromium-driver for the browser tests when missing (apt-get; as root, or says how)
+	@command -v chromium >/dev/null && test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then echo "[make] apt-get install chromium chromium-driver (the leaderboard's browser tests)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
+	  else echo "error: the browser tests need Debian chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
+
+test: $(STAMP) browser ## Run the test suite (installs chromium if missing; real collections, real DuckDB, real Lucene, a real browser)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check + format check
