@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.errors import DatasetError, StoreError
@@ -52,3 +54,28 @@ MAX_PROGRESS_INTERVAL_S = 3600.0
 def progress_interval() -> float:
     """Seconds between progress lines in a log (stderr not a terminal): ``BENCH_PROGRESS_INTERVAL`` (0 to 3600) or 10."""
     return env_seconds("BENCH_PROGRESS_INTERVAL", 10.0, 0.0, MAX_PROGRESS_INTERVAL_S)
+
+
+@contextmanager
+def fresh_caches() -> Iterator[Path]:
+    """Run the block with every cache empty and new (``--fresh``): ``BENCH_CACHE`` points at a temporary folder.
+
+    Embeddings, Lucene indexes, thoughts and training stages all live under :func:`cache_dir`, so nothing cached
+    before is read, and nothing computed in the block lands in (or replaces) the real cache; the folder is removed
+    afterwards. Results still go to the database as usual.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    before = os.environ.get("BENCH_CACHE")
+    folder = Path(tempfile.mkdtemp(prefix="bench-fresh-"))
+    os.environ["BENCH_CACHE"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop("BENCH_CACHE", None)
+        else:
+            os.environ["BENCH_CACHE"] = before
+        shutil.rmtree(folder, ignore_errors=True)

@@ -145,7 +145,9 @@ def _torch_threads() -> int | None:
 
 
 def environment() -> dict[str, Any]:
-    """What the numbers of a run depend on besides code and data: versions, CPU, threads."""
+    """What the numbers of a run depend on besides code and data: versions, CPU, threads, kernels (:mod:`bench.kernels`)."""
+    from bench.kernels import fingerprint
+
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -155,6 +157,7 @@ def environment() -> dict[str, Any]:
         "torch_threads": _torch_threads(),
         "blas_env": {k: os.environ[k] for k in sorted(os.environ) if k.startswith(("OPENBLAS_", "OMP_", "MKL_"))},
         "packages": {name: package_version(name) for name in FINGERPRINT_PACKAGES},
+        "kernels": fingerprint(),
         "code": code_version(),
     }
 

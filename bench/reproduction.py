@@ -15,16 +15,18 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench import cache_reads
 from bench.datasets.beir import Dataset
 from bench.errors import BenchError, DatasetError, SubmissionError
 from bench.evaluation.evaluate import EvalResult, evaluate
 from bench.evaluation.measures import DEFAULT_MEASURES
 from bench.evaluation.verdicts import EVERY_DATASET_FAMILIES, QUICK_DATASETS, MetricCheck, Verdict, compare, overall, quick_keeps
+from bench.kernels import fingerprint, fingerprint_diff
 from bench.runners.base import Progress, Runner, RunOutput
 from bench.specs import ModelSpec, load_spec
 from bench.submissions.validate import RunFile, ValidSubmission, validate_submission
@@ -49,6 +51,8 @@ class Target:
     run_file: RunFile | None = None
     problem: str | None = None
     """Why this target cannot be checked (reported as a FAIL)."""
+    run_spec: ModelSpec | None = None
+    """The spec actually run when it is not ``spec``: a trained student whose weights differ from the pinned ones."""
 
     def tolerance_for(self, metric: str) -> float:
         return self.spec.tolerance_for(metric)
@@ -73,10 +77,38 @@ class Reproduction:
     wall_s: float = 0.0
     mode: str = "generated"
     """How a reasoning embedder's thoughts were obtained: ``generated``, or ``replayed thoughts of run <id>``."""
+    fresh: bool = False
+    """Made with ``--fresh``: every cache of the re-run was a new, empty one."""
+    caches_read: dict[str, int] = field(default_factory=dict)
+    """Cache hits during the re-run, by kind (:mod:`bench.cache_reads`); empty: nothing was read from a cache."""
+    weights_note: str | None = None
+    """Set when a trained student's weights differ from the pinned ones: which stage differs first, and the kernels' diff."""
+    kernels_diff: tuple[str, ...] = ()
+    """``key: expected -> observed`` of the platform fingerprint, when the expected entry records one (``measured_on:``)."""
 
     @property
     def verdict(self) -> Verdict:
-        return "FAIL" if self.problem else overall(self.checks)
+        if self.problem:
+            return "FAIL"
+        v = overall(self.checks)
+        return "OKish" if v == "OK" and self.weights_note else v
+
+    @property
+    def note(self) -> str | None:
+        """What the verdict says beyond its metrics (weights that differ, the kernels' difference), or None."""
+        parts = [self.weights_note] if self.weights_note else []
+        if self.kernels_diff and (self.verdict != "OK" or self.weights_note):
+            parts.append("kernels differ from where the expected scores were measured: " + ", ".join(self.kernels_diff))
+        return "; ".join(parts) or None
+
+    @property
+    def how(self) -> str:
+        """``fresh``, ``no cache read`` or ``cached (kind n, ...)``."""
+        if self.fresh:
+            return "fresh"
+        if not self.caches_read:
+            return "no cache read"
+        return "cached (" + ", ".join(f"{k} {n}" for k, n in sorted(self.caches_read.items())) + ")"
 
     def as_json(self) -> dict[str, Any]:
         """What ``bench reproduce --json`` prints for this check."""
@@ -89,6 +121,11 @@ class Reproduction:
             "problem": self.problem,
             "run_id": self.run_id,
             "mode": self.mode,
+            "fresh": self.fresh,
+            "caches_read": self.caches_read,
+            "how": self.how,
+            "note": self.note,
+            "kernels_diff": list(self.kernels_diff),
             "checks": [{**asdict(c), "diff": c.diff} for c in self.checks],
         }
 
@@ -148,31 +185,115 @@ def submission_targets(folder: Path) -> list[Target]:
 
 # -- running ----------------------------------------------------------------------------------------
 def reproduce_all(
-    targets: Iterable[Target], db: Path | None, progress: Progress | None = None, *, replay_from: Path | None = None
+    targets: Iterable[Target],
+    db: Path | None,
+    progress: Progress | None = None,
+    *,
+    replay_from: Path | None = None,
+    fresh: bool = False,
 ) -> Iterator[Reproduction]:
-    """:func:`reproduce` each target in turn; targets of the same spec share one runner (weights and JVM loaded once)."""
+    """:func:`reproduce` each target in turn; targets of the same spec share one runner (weights and JVM loaded once).
+
+    ``fresh``: the caller runs this inside :func:`bench.paths.fresh_caches`; a trained student is then trained again
+    from its recipe first (no training stage is read either), and every verdict says it was fresh.
+    """
     from bench.runners.base import make_runner
 
-    runners: dict[tuple[str, str], Runner] = {}
+    runners: dict[tuple[str, str], tuple[Runner, ModelSpec, str | None]] = {}
     for t in targets:
-        runner = None
+        runner, note = None, None
         if t.problem is None:
+            key = (t.spec.spec_hash, t.source)
             try:
-                runner = runners.setdefault((t.spec.spec_hash, t.source), make_runner(t.spec, t.source))
+                if key not in runners:
+                    before = cache_reads.snapshot()
+                    spec_run, note = trained_student(t.spec, t.source, progress, train=fresh)
+                    runners[key] = (make_runner(spec_run, t.source), spec_run, note)
+                    setup_reads = cache_reads.since(before)
+                else:
+                    setup_reads = {}
+                runner, spec_run, note = runners[key]
             except BenchError as e:
-                yield Reproduction(t, problem=f"the re-run failed: {e}")
+                yield Reproduction(t, problem=f"the re-run failed: {e}", fresh=fresh)
                 continue
-        yield reproduce(t, db, progress, runner=runner, replay_from=replay_from)
+            if spec_run is not t.spec:
+                t = replace(t, run_spec=spec_run)
+        else:
+            setup_reads = {}
+        r = reproduce(t, db, progress, runner=runner, replay_from=replay_from, fresh=fresh, weights_note=note, setup_reads=setup_reads)
+        yield r
+
+
+def trained_student(spec: ModelSpec, source: str, progress: Progress | None, *, train: bool = False) -> tuple[ModelSpec, str | None]:
+    """The spec to re-run for ``spec``, and a note when a student's weights differ from the ones it pins.
+
+    A spec without a recipe is returned as it is. A student is evaluated with the weights trained here (``train``:
+    train them first, as ``--fresh`` does), always: when they differ from ``weights.sha256``, the returned spec pins
+    the weights at hand instead, and the note names the first training stage whose output differs from the
+    spec's ``trained.stages`` and the kernels' difference from ``trained.measured_on``.
+    """
+    if spec.training is None or spec.weights is None or spec.weights.sha256 is None:
+        return spec, None
+    from bench.kernels import fingerprint_diff
+    from bench.training.pipeline import train_recipe, trained_model
+    from bench.weights import fingerprint
+
+    card = train_recipe(spec, source, progress) if train else None
+    digest = card.weights_sha256 if card is not None else fingerprint(trained_model(spec, source))[0]
+    if digest == spec.weights.sha256:
+        return spec, None
+    stages = card.stage_sha256 if card is not None else _local_stages(spec, source)
+    ref = spec.trained.stages if spec.trained is not None else {}
+    first = next((s for s in ("mine", "teachers", "filter") if s in ref and s in stages and ref[s] != stages[s]), None)
+    where = (
+        f"first differing stage: {first}"
+        if first
+        else ("every earlier stage equal: the train stage differs" if ref else "no reference stage hashes in the spec")
+    )
+    kernels = fingerprint_diff(spec.trained.measured_on if spec.trained is not None else None, _training_fingerprint(card, spec, source))
+    note = f"weights differ ({digest[:12]} here, {spec.weights.sha256[:12]} pinned): {where}" + (
+        f"; training kernels: {', '.join(kernels)}" if kernels else ""
+    )
+    return spec.model_copy(update={"weights": spec.weights.model_copy(update={"sha256": digest})}), note
+
+
+def _local_stages(spec: ModelSpec, source: str) -> dict[str, str]:
+    from bench.training.cache import stage_cache
+    from bench.training.pipeline import plan
+
+    p = plan(spec, source)
+    entry = stage_cache("train", p.root).load(p.keys["train"], count=False)
+    return dict(entry.meta.get("stage_sha256", {})) if entry is not None else {}
+
+
+def _training_fingerprint(card: Any, spec: ModelSpec, source: str) -> dict[str, Any]:
+    if card is not None:
+        return dict(card.environment.get("kernels", {}))
+    from bench.training.cache import stage_cache
+    from bench.training.pipeline import plan
+
+    p = plan(spec, source)
+    entry = stage_cache("train", p.root).load(p.keys["train"], count=False)
+    return dict(entry.meta.get("environment", {}).get("kernels", {})) if entry is not None else {}
 
 
 def reproduce(
-    target: Target, db: Path | None, progress: Progress | None = None, *, runner: Runner | None = None, replay_from: Path | None = None
+    target: Target,
+    db: Path | None,
+    progress: Progress | None = None,
+    *,
+    runner: Runner | None = None,
+    replay_from: Path | None = None,
+    fresh: bool = False,
+    weights_note: str | None = None,
+    setup_reads: dict[str, int] | None = None,
 ) -> Reproduction:
     """Re-run one target, compare, and (with ``db``) record the check; never raises for a drift or a bad target.
 
     ``replay_from``: a database whose latest recorded run of this spec on the same data logged thoughts; a reasoning
     embedder re-uses them instead of generating (so a generator that is not deterministic can still be checked
-    exactly); the result's ``mode`` says so.
+    exactly); the result's ``mode`` says so. ``fresh``, ``weights_note``, ``setup_reads``: see :func:`reproduce_all`;
+    the cache hits of the re-run (plus ``setup_reads``, those of loading its runner) are in the result.
     """
     from bench.datasets.registry import resolve_dataset
     from bench.execute import execute_run
@@ -220,9 +341,10 @@ def reproduce(
         run_id, replay = found
         mode = f"replayed thoughts of run {run_id}"
     started = _now()
+    before = cache_reads.snapshot()
     try:
         summary, out, evaluation = execute_run(
-            target.spec,
+            target.run_spec or target.spec,
             ds,
             None,
             spec_path=target.spec_path,
@@ -233,8 +355,22 @@ def reproduce(
         )
     except BenchError as e:
         return Reproduction(target, dataset_hash=dataset_hash, problem=f"the re-run failed: {e}")
+    reads = cache_reads.since(before)
+    for k, n in (setup_reads or {}).items():
+        reads[k] = reads.get(k, 0) + n
     checks = tuple(compare(expected, summary.metrics, target.tolerance_for))
-    result = Reproduction(target, checks, dataset_hash, wall_s=time.perf_counter() - t0, mode=mode)
+    entry = target.spec.expected_for(dataset_hash)
+    result = Reproduction(
+        target,
+        checks,
+        dataset_hash,
+        wall_s=time.perf_counter() - t0,
+        mode=mode,
+        fresh=fresh,
+        caches_read=reads,
+        weights_note=weights_note,
+        kernels_diff=tuple(fingerprint_diff(dict(entry.measured_on) if entry and entry.measured_on else None, fingerprint())),
+    )
     if db is None:
         return result
     swapped = _differs_from_ingested(db, target, dataset_hash)
@@ -255,7 +391,7 @@ def _record(
     from bench.store.submissions import submission_runs
 
     target = result.target
-    passed = result.verdict != "FAIL"
+    passed = result.verdict != "FAIL" and result.weights_note is None  # other weights than the pinned ones publish nothing
     rec = None
     if passed and target.submission is None:
         rec = run_record(
@@ -296,6 +432,9 @@ def _record(
                     for c in result.checks
                 ],
                 code_version=code_version(),
+                fresh=result.fresh,
+                caches_read=result.caches_read,
+                note=result.note,
             )
     return run_id
 

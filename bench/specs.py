@@ -90,6 +90,9 @@ class Expected(_Frozen):
     hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     split: str = "test"
     metrics: dict[str, float]
+    measured_on: dict[str, StrictStr | int] | None = None
+    """The platform fingerprint the scores were measured under (:func:`bench.kernels.measured_on`); a verdict that
+    differs prints what differs from it."""
 
     @field_validator("metrics")
     @classmethod
@@ -98,6 +101,27 @@ class Expected(_Frozen):
         if bad is not None:
             raise ValueError(f"expected {bad} = {v[bad]!r} is outside [0, 1]; every metric is a fraction")
         return _canonical_keys(v)
+
+
+class Trained(_Frozen):
+    """What the reference training of a recipe produced: content hashes per stage, and the kernels it ran under."""
+
+    stages: dict[str, str] = Field(default_factory=dict)
+    """``mine`` (candidates), ``teachers`` (teacher scores), ``filter`` (filtered examples), ``weights``: sha256 each."""
+    kernels: str | None = None
+    measured_on: dict[str, StrictStr | int] | None = None
+
+    @field_validator("stages")
+    @classmethod
+    def _stages(cls, v: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for k, x in v.items():
+            if k not in ("mine", "teachers", "filter", "weights"):
+                raise ValueError(f"unknown stage {k!r}; the stages are mine, teachers, filter, weights")
+            if not re.fullmatch(r"[0-9a-f]{64}", x):
+                raise ValueError(f"stage {k}: {x!r} is not a sha256 (64 hex digits); copy it from `bench train --json`")
+        return v
 
 
 class ModelSpec(_Frozen):
@@ -119,6 +143,7 @@ class ModelSpec(_Frozen):
     licence: str | None = None
     tolerance: dict[str, float] = Field(default_factory=dict)  # metric (or "default") -> absolute tolerance
     expected: tuple[Expected, ...] = Field(default=(), strict=False)
+    trained: Trained | None = None  # a student's reference training (stage hashes); an expectation, outside the spec hash
 
     @field_validator("tolerance")
     @classmethod
@@ -133,7 +158,7 @@ class ModelSpec(_Frozen):
     @property
     def spec_hash(self) -> str:
         """Identity of what is run: everything except description, expectations and tolerances."""
-        dropped = {"description", "expected", "tolerance", "links", "variant_of"} | {
+        dropped = {"description", "expected", "tolerance", "links", "variant_of", "trained"} | {
             f for f in ("generator", "training") if getattr(self, f) is None
         }
         return json_sha256(

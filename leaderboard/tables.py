@@ -178,11 +178,14 @@ def _signed(v: Any) -> str:
 
 
 def verdict_table(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``latest_verdicts`` for display: dataset, verdict, checked, code, spec, metrics, largest |diff|, diffs."""
+    """Rows of ``latest_verdicts`` for display: dataset, verdict, how (fresh or the caches read), note, checked, code, spec,
+    metrics, largest |diff|, diffs."""
     return pd.DataFrame(
         {
             "dataset": verdicts["dataset"],
             "verdict": verdicts["verdict"],
+            "how": verdicts.get("mode", "unknown"),
+            "note": [str(v) if isinstance(v, str) else "" for v in verdicts["note"]] if "note" in verdicts else "",
             "checked": verdicts["checked_at"].astype(str).str[:19],
             "code": [str(v) if isinstance(v, str) else "not recorded" for v in verdicts["code_version"]],
             "spec": verdicts["spec_hash"].fillna("").str[:12],

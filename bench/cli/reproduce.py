@@ -35,6 +35,14 @@ def reproduce(
             "--replay-thoughts", help="Reasoning specs: re-use the thoughts logged with the latest recorded run on the same data (--db)."
         ),
     ] = False,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Read no cache (embeddings, thoughts, Lucene indexes, training stages: students are trained again); "
+            "the verdict says fresh.",
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Re-run and compare with expected scores: OK (exact), OKish (within tolerance), FAIL (beyond, either way)."""
@@ -63,14 +71,18 @@ def reproduce(
         elif target is not None:
             targets = spec_targets(target, datasets, quick)
     not_checked = []
-    if all_specs and quick:  # quick checks do not train: students not trained here are listed, never silently dropped
+    if all_specs and quick:  # quick checks do not train (not even --fresh): untrained students are listed, never dropped
         from bench.training.availability import split_untrained
 
         targets, not_checked = split_untrained(targets)
     path = db_path(db) if record else None
-    with stdout_to_stderr(True):
+    from contextlib import nullcontext
+
+    from bench.paths import fresh_caches
+
+    with stdout_to_stderr(True), fresh_caches() if fresh else nullcontext():
         replay_from = db_path(db) if replay_thoughts else None
-        results_ = list(reproduce_all(targets, path, progress, replay_from=replay_from))
+        results_ = list(reproduce_all(targets, path, progress, replay_from=replay_from, fresh=fresh))
     notes = []
     sub = targets[0].submission if targets else None
     if sub is not None and path is not None:
@@ -80,24 +92,28 @@ def reproduce(
         emit_json([r.as_json() for r in results_] + [n.as_json() for n in not_checked])
     else:
         table = Table(title="Reproduction: expected vs observed", title_justify="left")
-        for c in ("model", "dataset", "metric", "expected", "observed", "diff", "tolerance", "verdict"):
+        for c in ("model", "dataset", "metric", "expected", "observed", "diff", "tolerance", "verdict", "how"):
             table.add_column(c, justify="right" if c in ("expected", "observed", "diff", "tolerance") else "left")
         for r in results_:
             if r.problem:
-                table.add_row(r.target.spec.name, r.target.dataset_name, "—", "—", "—", "—", "—", "FAIL")
+                table.add_row(r.target.spec.name, r.target.dataset_name, "—", "—", "—", "—", "—", "FAIL", r.how)
             for c in r.checks:
                 values = (fmt(c.expected), fmt(c.observed), _diff(c.diff), "0" if c.tolerance == 0 else f"{c.tolerance:.1e}")
-                table.add_row(r.target.spec.name, r.target.dataset_name, c.metric, *values, c.verdict)
+                verdict = "OKish" if c.verdict == "OK" and r.weights_note else c.verdict
+                table.add_row(r.target.spec.name, r.target.dataset_name, c.metric, *values, verdict, r.how)
         out.print(table)
         for r in results_:
             if r.problem:
                 out.print(f"FAIL {r.target.spec.name} on {r.target.dataset_name}: {r.problem}", markup=False, soft_wrap=True)
             elif r.mode != "generated":
                 out.print(f"{r.verdict} {r.target.spec.name} on {r.target.dataset_name}: {r.mode}", markup=False, soft_wrap=True)
+            if r.note:
+                out.print(f"{r.verdict} {r.target.spec.name} on {r.target.dataset_name}: {r.note}", markup=False, soft_wrap=True)
         counts = {v: sum(r.verdict == v for r in results_) for v in ("OK", "OKish", "FAIL")}
         out.print(
             f"{len(results_)} reproduction(s): {counts['OK']} OK, {counts['OKish']} OKish, {counts['FAIL']} FAIL"
             + (f"; {len(not_checked)} NOT CHECKED (students not trained here; quick checks do not train)" if not_checked else "")
+            + ("; fresh (no cache read)" if fresh else "")
             + (f"; recorded in {path}" if path else ""),
             markup=False,
         )

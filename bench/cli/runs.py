@@ -65,6 +65,9 @@ def run(
     threads: Annotated[
         int | None, typer.Option("--threads", min=1, help="torch threads per model (recorded with the run; ray default 1 per actor).")
     ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Read no cache (embeddings, thoughts, Lucene index): compute everything again.")
+    ] = False,
 ) -> None:
     """Index, retrieve, evaluate and record runs: one spec (or -m MODEL) on one or more datasets, loaded once."""
     from bench.datasets.registry import resolve_dataset
@@ -103,8 +106,12 @@ def run(
         raise typer.BadParameter("--address goes with --engine ray", param_hint="--address")
     datasets = [resolve_dataset(d, split) for d in dict.fromkeys(dataset)]  # every name checked before any work
     failed: list[tuple[str, BenchError]] = []
+    from contextlib import nullcontext
+
+    from bench.paths import fresh_caches
+
     executor = executor_for(engine, address=address, threads=threads)
-    with stdout_to_stderr(json_out), closing(executor):
+    with stdout_to_stderr(json_out), fresh_caches() if fresh else nullcontext(), closing(executor):
         outcomes = execute_runs(
             the_spec,
             datasets,

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from bench import cache_reads
+from bench.kernels import pinned
 from bench.paths import cache_dir
 from bench.provenance import file_sha256, json_sha256, package_version
 
@@ -41,8 +43,14 @@ _VERSIONED = ("torch", "transformers", "sentence-transformers")
 
 
 def cache_key(parts: dict[str, Any]) -> str:
-    """Key of an entry: sha256 over ``parts`` plus the cache format and the encoding libraries' versions."""
-    return json_sha256({"format": FORMAT, "libraries": {p: package_version(p) for p in _VERSIONED}, **parts})[:40]
+    """Key of an entry: sha256 over ``parts`` plus the cache format and the encoding libraries' versions.
+
+    Under a kernel pin (:func:`bench.kernels.pinned`, e.g. inside ``bench train``) the pin is part of the key: vectors
+    computed with pinned kernels are never mixed with vectors of the default kernels (they differ in the last bits).
+    """
+    pin = pinned()
+    extra = {"kernels": pin} if pin and "kernels" not in parts else {}
+    return json_sha256({"format": FORMAT, "libraries": {p: package_version(p) for p in _VERSIONED}, **extra, **parts})[:40]
 
 
 @dataclass(frozen=True)
@@ -126,14 +134,19 @@ def _fsync(path: Path) -> None:
 class EmbeddingCache:
     """Embedding entries under ``root`` (default: ``<bench cache>/embeddings``)."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, kind: str = "embeddings") -> None:
         self.root = root or cache_dir() / "embeddings"
+        self.kind = kind
+        """What a hit counts as in :mod:`bench.cache_reads` (``embeddings``, ``training:<stage>``)."""
 
     def path(self, key: str) -> Path:
         return self.root / key
 
-    def load(self, key: str, *, mmap: bool = True) -> CachedEmbeddings | None:
-        """The complete, intact entry for ``key``, or None (a miss, or an entry that fails its checks)."""
+    def load(self, key: str, *, mmap: bool = True, count: bool = True) -> CachedEmbeddings | None:
+        """The complete, intact entry for ``key``, or None (a miss, or an entry that fails its checks).
+
+        ``count=False``: reading back what this process just wrote, which is not a cache hit (:mod:`bench.cache_reads`).
+        """
         folder = self.path(key)
         try:
             meta = json.loads((folder / META).read_text(encoding="utf-8"))
@@ -159,6 +172,8 @@ class EmbeddingCache:
             return None
         if len(ids) != meta.get("rows"):
             return None
+        if count:
+            cache_reads.record(self.kind)
         return CachedEmbeddings(path=folder, ids=ids, arrays=arrays, meta=meta, documents=documents)
 
     @contextmanager
@@ -178,12 +193,12 @@ class EmbeddingCache:
                 os.replace(work, self.path(key))
             except OSError:
                 # Another writer published this key first (its entry is equivalent), or a damaged folder sits there.
-                if self.load(key) is None:
+                if self.load(key, count=False) is None:
                     shutil.rmtree(self.path(key), ignore_errors=True)
                     try:
                         os.replace(work, self.path(key))
                     except OSError:
-                        if self.load(key) is None:
+                        if self.load(key, count=False) is None:
                             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -168,7 +168,7 @@ class EncoderRunner(Runner):
             writer.meta["encode_s"] = time.perf_counter() - t  # kept so cached runs still report encoding cost
             writer.meta["backend_artefact_sha256"] = self._backend_sha256
         self._seconds[f"{role}_encode_s"] = time.perf_counter() - t
-        entry = self.cache.load(key)
+        entry = self.cache.load(key, count=False)
         if entry is None:
             raise OSError(f"embedding cache entry {self.cache.path(key)} was written but cannot be read back; check the disk")
         return entry, False

@@ -176,7 +176,7 @@ def encode_plan(
         stats.extra["shard_texts"] = plan.batch_size * plan.shard_batches
     loaded: list[CachedEmbeddings] = []
     for s in shards:
-        entry = runner.cache.load(s.key)
+        entry = runner.cache.load(s.key, count=False)
         if entry is None:
             raise OSError(f"embedding cache shard {runner.cache.path(s.key)} was written but cannot be read back; check the disk")
         loaded.append(entry)

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bench import cache_reads
 from bench.paths import cache_dir
 from bench.provenance import json_sha256, package_version
 from bench.runners.java import autoclass
@@ -98,6 +99,7 @@ def build_or_reuse(corpus_file: Path, corpus_hash: str, config: dict[str, Any], 
     root = cache_dir() / "indexes"
     final = root / f"{config.get('name', 'lucene')}-{index_key(corpus_hash, config)}"
     if verify_index(final, corpus_hash):
+        cache_reads.record("lucene-index")
         return final, True
     root.mkdir(parents=True, exist_ok=True)
     if final.exists():

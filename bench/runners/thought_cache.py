@@ -32,7 +32,7 @@ class ThoughtCache:
     """Thought entries under ``root`` (default: ``<bench cache>/thoughts``)."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.entries = EmbeddingCache(root or cache_dir() / "thoughts")
+        self.entries = EmbeddingCache(root or cache_dir() / "thoughts", kind="thoughts")
 
     @property
     def root(self) -> Path:

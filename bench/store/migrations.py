@@ -372,3 +372,12 @@ def m_imports(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+
+
+# --- issue 17: reproducible on any machine
+@migration
+def m_reproduction_mode(con: duckdb.DuckDBPyConnection) -> None:
+    """How each reproduction was made: fresh (no cache read) or which caches it read, and a note (differing weights, kernels)."""
+    con.execute("ALTER TABLE reproductions ADD COLUMN fresh BOOLEAN")  # NULL: recorded before this was
+    con.execute("ALTER TABLE reproductions ADD COLUMN caches_read JSON")  # kind -> hits, e.g. {"embeddings": 2}
+    con.execute("ALTER TABLE reproductions ADD COLUMN note VARCHAR")  # e.g. weights differ: <stage>; kernels: <fingerprint diff>

@@ -35,14 +35,25 @@ def insert_reproduction(
     run_id: str | None,
     rows: Iterable[ReproductionRow],
     code_version: str | None = None,
+    fresh: bool | None = None,
+    caches_read: dict[str, int] | None = None,
+    note: str | None = None,
 ) -> None:
-    """Insert the per-metric rows of one reproduction (``code_version``: the brewbench that checked)."""
+    """Insert the per-metric rows of one reproduction (``code_version``: the brewbench that checked).
+
+    ``fresh``: made with ``--fresh`` (no cache read); ``caches_read``: cache hits by kind (empty when none was read);
+    ``note``: what the verdict says beyond its metrics (weights that differ from the pinned ones, a kernel difference).
+    """
+    import json
+
+    reads = None if caches_read is None else json.dumps(caches_read, sort_keys=True)
     for r in rows:
         diff = None if r.observed is None else r.observed - r.expected
         con.execute(
             """INSERT INTO reproductions (reproduction_id, checked_at, model_name, source, spec_hash, dataset_hash, dataset_name,
-                                         run_id, metric, expected, observed, diff, tolerance, verdict, code_version)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                         run_id, metric, expected, observed, diff, tolerance, verdict, code_version,
+                                         fresh, caches_read, note)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
                 reproduction_id,
                 checked_at,
@@ -59,6 +70,9 @@ def insert_reproduction(
                 r.tolerance,
                 r.verdict,
                 code_version,
+                fresh,
+                reads,
+                note,
             ],
         )
 
@@ -89,7 +103,9 @@ def latest_verdicts(con: duckdb.DuckDBPyConnection, model: str, spec_hash: str |
         One row per dataset content (ordered by dataset name): dataset, dataset_hash, verdict (the worst of its metrics:
         FAIL, else OKish, else OK), checked_at, code_version (None for checks recorded before it was), spec_hash, run_id
         (the run it vouches for; None when it failed), metrics (how many were compared), failed (metrics whose verdict
-        is FAIL), max_abs_diff, and diffs (metric -> observed - expected, None when not computed).
+        is FAIL), max_abs_diff, diffs (metric -> observed - expected, None when not computed), fresh, caches_read (JSON
+        text), note, and mode: ``fresh`` (no cache read), ``cached (embeddings 2, ...)``, or ``unknown`` (recorded before
+        brewbench recorded it).
     """
     clause, args = ("AND spec_hash = ?", [model, spec_hash]) if spec_hash is not None else ("", [model])
     df = con.execute(
@@ -98,6 +114,7 @@ def latest_verdicts(con: duckdb.DuckDBPyConnection, model: str, spec_hash: str |
             SELECT reproduction_id,
                    any_value(checked_at) AS checked_at, any_value(dataset_name) AS dataset, any_value(dataset_hash) AS dataset_hash,
                    any_value(spec_hash) AS spec_hash, any_value(code_version) AS code_version, any_value(run_id) AS run_id,
+                   any_value(fresh) AS fresh, any_value(CAST(caches_read AS VARCHAR)) AS caches_read, any_value(note) AS note,
                    CASE WHEN bool_or(verdict = 'FAIL') THEN 'FAIL' WHEN bool_or(verdict = 'OKish') THEN 'OKish' ELSE 'OK' END AS verdict,
                    count(*) AS metrics,
                    list(metric ORDER BY metric) FILTER (WHERE verdict = 'FAIL') AS failed,
@@ -110,7 +127,8 @@ def latest_verdicts(con: duckdb.DuckDBPyConnection, model: str, spec_hash: str |
         ranked AS (
             SELECT *, row_number() OVER (PARTITION BY dataset_hash ORDER BY checked_at DESC, reproduction_id DESC) AS pick FROM checks
         )
-        SELECT dataset, dataset_hash, verdict, checked_at, code_version, spec_hash, run_id, metrics, failed, max_abs_diff, diffs
+        SELECT dataset, dataset_hash, verdict, checked_at, code_version, spec_hash, run_id, metrics, failed, max_abs_diff, diffs,
+               fresh, caches_read, note
         FROM ranked WHERE pick = 1
         ORDER BY dataset, dataset_hash
         """,
@@ -118,6 +136,21 @@ def latest_verdicts(con: duckdb.DuckDBPyConnection, model: str, spec_hash: str |
     ).df()
     df["failed"] = [[str(m) for m in v] if isinstance(v, list | tuple | np.ndarray) else [] for v in df["failed"]]
     df["diffs"] = [dict(v) if isinstance(v, dict) else {} for v in df["diffs"]]
-    for column in ("code_version", "run_id"):  # SQL NULL is None here, never NaN
+    df["mode"] = [_mode(f, c) for f, c in zip(df["fresh"], df["caches_read"], strict=True)]
+    for column in ("code_version", "run_id", "note"):  # SQL NULL is None here, never NaN
         df[column] = pd.Series([v if isinstance(v, str) else None for v in df[column]], index=df.index, dtype=object)
     return df
+
+
+def _mode(fresh: object, caches_read: object) -> str:
+    """How a check was made, for display: ``fresh``, ``cached (kind n, ...)``, ``no cache read`` or ``unknown``."""
+    import json
+
+    if isinstance(fresh, bool | np.bool_) and bool(fresh):
+        return "fresh"
+    if not isinstance(caches_read, str):
+        return "unknown"
+    reads = json.loads(caches_read)
+    if not reads:
+        return "no cache read"
+    return "cached (" + ", ".join(f"{k} {n}" for k, n in sorted(reads.items())) + ")"

@@ -26,12 +26,16 @@ def stage_cache(stage: str, root: Path | None = None) -> EmbeddingCache:
     """The cache of one stage (``root`` defaults to ``<bench cache>/training``)."""
     if stage not in STAGES:
         raise ValueError(f"unknown training stage {stage!r}; one of {', '.join(STAGES)}")
-    return EmbeddingCache((root or cache_dir() / "training") / stage)
+    return EmbeddingCache((root or cache_dir() / "training") / stage, kind=f"training:{stage}")
 
 
-def stage_key(stage: str, parts: dict[str, Any]) -> str:
-    """Key of a stage entry: its inputs plus the stage version and the library versions (see :func:`cache_key`)."""
-    return cache_key({"training_stage": stage, "stage_version": STAGE_VERSION, **parts})
+def stage_key(stage: str, parts: dict[str, Any], kernels: str) -> str:
+    """Key of a stage entry: its inputs, the kernels it is computed with, the stage version and the library versions.
+
+    ``kernels`` is the pin the stage runs under (:data:`bench.kernels.PIN_NAME` for ``bench train``) or ``default``:
+    an entry computed with one set of kernels never stands in for another (see :func:`cache_key`).
+    """
+    return cache_key({"training_stage": stage, "stage_version": STAGE_VERSION, "kernels": kernels, **parts})
 
 
 def model_folder(entry: CachedEmbeddings) -> Path | None:
@@ -47,3 +51,13 @@ def model_folder(entry: CachedEmbeddings) -> Path | None:
     except (OSError, ValueError, RunnerUnavailable):  # RunnerUnavailable: no weight files left in the folder
         return None
     return folder if every == expected else None
+
+
+def entry_sha256(entry: CachedEmbeddings) -> str:
+    """The content hash of a stage entry: its row ids, arrays and documents (as checksummed in its meta), not its key."""
+    from bench.provenance import combine_hashes
+
+    parts = {f"array:{name}": info["sha256"] for name, info in entry.meta.get("arrays", {}).items()}
+    parts.update({f"document:{name}": sha for name, sha in entry.meta.get("documents", {}).items()})
+    parts["ids"] = str(entry.meta.get("ids_sha256"))
+    return combine_hashes(parts)

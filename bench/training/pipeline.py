@@ -18,11 +18,12 @@ import numpy as np
 
 from bench.datasets.registry import resolve_dataset
 from bench.errors import RunnerUnavailable
+from bench.kernels import PIN_NAME, pinned
 from bench.paths import cache_dir
 from bench.provenance import environment, package_version
 from bench.runners.base import Progress
 from bench.specs import ModelSpec, spec_error
-from bench.training.cache import MODEL_FOLDER, model_folder, stage_cache, stage_key
+from bench.training.cache import MODEL_FOLDER, entry_sha256, model_folder, stage_cache, stage_key
 from bench.training.data import SpecRuns, TrainingCollection
 from bench.training.recipe import Recipe, load_recipe, spec_folder
 from bench.training.stages import (
@@ -54,8 +55,11 @@ class Plan:
     root: Path
 
 
-def plan(spec: ModelSpec, source: str = "<spec>", *, cache_root: Path | None = None) -> Plan:
+def plan(spec: ModelSpec, source: str = "<spec>", *, cache_root: Path | None = None, kernels: str = PIN_NAME) -> Plan:
     """Validate ``spec.training`` and compute the stage keys (reads the collections' hashes and the base weights' fingerprint).
+
+    ``kernels``: the kernel pin the stages run under (``bench train`` always pins: :data:`bench.kernels.PIN_NAME`), or
+    ``default`` for a training made in this process without a pin (tests); it is part of every stage key.
 
     Raises:
         SpecError: the recipe is invalid, or names a spec or folder that does not exist.
@@ -84,14 +88,15 @@ def plan(spec: ModelSpec, source: str = "<spec>", *, cache_root: Path | None = N
     r = recipe.model_dump(mode="json")
     keys: dict[str, str] = {}
     keys["mine"] = stage_key(
-        "mine", {"collections": data, "sources": sources, "depth": recipe.candidates.depth, "queries": r["min_relevance"]}
+        "mine", {"collections": data, "sources": sources, "depth": recipe.candidates.depth, "queries": r["min_relevance"]}, kernels
     )
     keys["teachers"] = stage_key(
-        "teachers", {"mine": keys["mine"], "teachers": [{k: v for k, v in t.items() if k != "path"} for t in teachers]}
+        "teachers", {"mine": keys["mine"], "teachers": [{k: v for k, v in t.items() if k != "path"} for t in teachers]}, kernels
     )
     keys["filter"] = stage_key(
         "filter",
         {"teachers": keys["teachers"], **{k: r[k] for k in ("margin", "negatives", "positives_per_query", "min_relevance")}},
+        kernels,
     )
     train_fields = ("labels", "loss", "epochs", "batch_size", "learning_rate", "warmup_ratio", "max_length", "max_steps", "seed", "threads")
     keys["train"] = stage_key(
@@ -102,6 +107,7 @@ def plan(spec: ModelSpec, source: str = "<spec>", *, cache_root: Path | None = N
             "libraries": {p: package_version(p) for p in ("datasets", "accelerate")},
             **{k: r[k] for k in train_fields},
         },
+        kernels,
     )
     return Plan(spec, source, recipe, folder, collections, base, teachers, keys, cache_root or cache_dir() / "training")
 
@@ -144,6 +150,11 @@ class TrainingResult:
     resumed_from: int | None
     wall_s: float
     environment: dict[str, Any] = field(default_factory=dict)
+    stage_sha256: dict[str, str] = field(default_factory=dict)
+    """Content hashes of what each stage produced: ``mine`` (candidates), ``teachers`` (teacher scores), ``filter``
+    (the filtered examples), ``weights`` (model.safetensors): where two trainings part, the first differing one says."""
+    kernels: str = "default"
+    """The kernel pin the stages ran under (``avx2``: :data:`bench.kernels.PORTABLE`), or ``default``."""
 
     @property
     def examples_per_s(self) -> float:
@@ -162,13 +173,26 @@ class TrainingResult:
 
 
 def train_recipe(
-    spec: ModelSpec, source: str = "<spec>", progress: Progress | None = None, *, cache_root: Path | None = None
+    spec: ModelSpec, source: str = "<spec>", progress: Progress | None = None, *, cache_root: Path | None = None, pin: bool = True
 ) -> TrainingResult:
-    """Run the stages that are not cached and return the card; the trained folder is in the train stage's cache."""
+    """Run the stages that are not cached and return the card; the trained folder is in the train stage's cache.
+
+    ``pin`` (the default): the stages run in a child process under the portable kernel pin (:mod:`bench.kernels`),
+    so the weights are the same bits on any x86-64 CPU with AVX2; ``pin=False`` trains in this process with whatever
+    kernels it has (its stage entries are keyed ``default``, never mistaken for pinned ones).
+    """
+    if pin and pinned() != PIN_NAME:
+        from bench.training.isolation import train_in_child
+
+        return train_in_child(spec, source, progress, cache_root=cache_root)
+    return _train_here(spec, source, progress, cache_root=cache_root, kernels=pinned() or "default")
+
+
+def _train_here(spec: ModelSpec, source: str, progress: Progress | None, *, cache_root: Path | None, kernels: str) -> TrainingResult:
     progress = progress or Progress()
     t_all = time.perf_counter()
     with progress.stage("planning the recipe"):
-        p = plan(spec, source, cache_root=cache_root)
+        p = plan(spec, source, cache_root=cache_root, kernels=kernels)
     caches = {s: stage_cache(s, p.root) for s in p.keys}
     stages = dict.fromkeys(p.keys, "not needed")
     stage_s = dict.fromkeys(p.keys, 0.0)
@@ -201,10 +225,11 @@ def train_recipe(
             stages["filter"] = "ran"
         stage_s["filter"] = time.perf_counter() - t
         t = time.perf_counter()
-        _train_into_cache(p, caches["train"], examples, counts, progress)
+        produced = {s: entry_sha256(e) for s in ("mine", "teachers", "filter") if (e := caches[s].load(p.keys[s], count=False)) is not None}
+        _train_into_cache(p, caches["train"], examples, counts, progress, produced)
         stages["train"] = "ran"
         stage_s["train"] = time.perf_counter() - t
-        train_entry = caches["train"].load(p.keys["train"])
+        train_entry = caches["train"].load(p.keys["train"], count=False)
         if train_entry is None or model_folder(train_entry) is None:
             raise OSError(
                 f"training cache entry {caches['train'].path(p.keys['train'])} was written but cannot be read back; check the disk"
@@ -239,6 +264,8 @@ def train_recipe(
         resumed_from=meta.get("resumed_from"),
         wall_s=time.perf_counter() - t_all,
         environment=meta.get("environment", {}),
+        stage_sha256={**meta.get("stage_sha256", {}), "weights": digest},
+        kernels=kernels,
     )
 
 
@@ -253,7 +280,7 @@ def _cached_pairs(cache: Any, key: str, stages: dict[str, str], stage: str, comp
     return pairs
 
 
-def _train_into_cache(p: Plan, cache: Any, examples: list[Any], counts: FilterCounts, progress: Progress) -> None:
+def _train_into_cache(p: Plan, cache: Any, examples: list[Any], counts: FilterCounts, progress: Progress, produced: dict[str, str]) -> None:
     from bench.training.trainer import train_model
 
     with cache.writer(p.keys["train"], {"stage": "train", "model": p.spec.name}) as w:
@@ -274,14 +301,15 @@ def _train_into_cache(p: Plan, cache: Any, examples: list[Any], counts: FilterCo
                 "train_s": outcome.wall_s,
                 "resumed_from": outcome.resumed_from,
                 "environment": env,
+                "stage_sha256": produced,
             }
         )
 
 
-def check_training(spec: ModelSpec, source: str = "<spec>", progress: Progress | None = None) -> TrainingResult:
+def check_training(spec: ModelSpec, source: str = "<spec>", progress: Progress | None = None, *, pin: bool = True) -> TrainingResult:
     """Retrain from scratch in a temporary stage cache (runner caches still apply); the caller compares the hash.
 
     The returned ``model_folder`` is gone when this returns (the temporary cache is removed); its hashes remain.
     """
     with tempfile.TemporaryDirectory(prefix="bench-train-check-") as tmp:
-        return train_recipe(spec, source, progress, cache_root=Path(tmp))
+        return train_recipe(spec, source, progress, cache_root=Path(tmp), pin=pin)

@@ -103,11 +103,13 @@ else:
         for row in verdicts.itertuples(index=False):
             color, icon = tables.VERDICT_BADGES[row.verdict]
             where = ui.md_escape(row.dataset) if ui.SAFE_NAME.match(row.dataset) else row.dataset_hash[:12]
-            st.badge(f"{where}: {row.verdict}", icon=icon, color=color)
+            how = " (fresh)" if row.mode == "fresh" else (" (from caches)" if row.mode.startswith("cached") else "")
+            st.badge(f"{where}: {row.verdict}{how}", icon=icon, color=color)
     st.dataframe(tables.verdict_table(verdicts), hide_index=True, width="stretch")
     st.caption(
         "The latest `bench reproduce` check of this version on each dataset: **OK** = the expected scores reproduced exactly, "
-        "**OKish** = within the spec's tolerance, **FAIL** = beyond it (above or below). `code` is the brewbench that checked."
+        "**OKish** = within the spec's tolerance, **FAIL** = beyond it (above or below). `how`: **fresh** = re-derived with "
+        "`--fresh` (no cache read), else the caches it read. `code` is the brewbench that checked."
     )
 
 run_ids = list(runs["run_id"])

@@ -99,6 +99,36 @@ def test_same_recipe_is_cached_and_a_retraining_gives_the_same_weights(mini: tup
     assert set(fresh.stages.values()) == {"ran"}
     assert fresh.weights_sha256 == first.weights_sha256  # bitwise repeatable: same spec, seed and threads
     assert fresh.loss_curve == first.loss_curve
+    assert fresh.stage_sha256 == first.stage_sha256 and set(first.stage_sha256) == {"mine", "teachers", "filter", "weights"}
+
+
+def test_training_runs_under_the_portable_kernel_pin_in_its_own_process(mini: tuple[ModelSpec, str, TrainingResult]) -> None:
+    spec, source, r = mini
+    assert r.kernels == "avx2"  # trained in a child process whose environment pins the kernels (bench.kernels.PORTABLE)
+    k = r.environment["kernels"]
+    assert k["pin"] == "avx2" and k["cpu_capability"] == "AVX2" and k["deterministic"] is True
+    assert k["settings"]["ATEN_CPU_CAPABILITY"] == "avx2" and k["settings"]["MKL_CBWR"] == "AVX2,STRICT"
+    assert k["settings"]["ONEDNN_MAX_CPU_ISA"] == "AVX2" and k["torch_threads"] == 2
+    assert plan(spec, source).keys == r.keys  # the parent finds the pinned student by the same keys
+    assert plan(spec, source, kernels="default").keys["mine"] != r.keys["mine"]  # unpinned work never stands in for it
+
+
+def test_a_student_whose_weights_differ_is_still_scored_and_the_first_differing_stage_named(
+    tmp_path: Path, mini: tuple[ModelSpec, str, TrainingResult]
+) -> None:
+    from bench.reproduction import Target, reproduce_all
+
+    _, _, r = mini
+    data = mini_spec()
+    data["weights"]["sha256"] = "f" * 64  # pinned weights that this machine did not build
+    data["trained"] = {"stages": {**r.stage_sha256, "teachers": "0" * 64}, "measured_on": {"isa_level": "elsewhere"}}
+    spec, source = write_spec(tmp_path, data)
+    expected = {"nDCG@10": 0.5, "R@100": 0.9}
+    (result,) = reproduce_all([Target(spec, source, "adi", expected=expected)], None)
+    assert result.problem is None and result.verdict in ("OKish", "FAIL")
+    assert all(c.observed is not None and 0 < c.observed <= 1 for c in result.checks)  # scores, always
+    assert "weights differ" in result.note and "first differing stage: teachers" in result.note
+    assert "isa_level: elsewhere -> " in result.note  # the training kernels' difference from where it was pinned
 
 
 def test_a_changed_stage_reruns_only_what_it_affects(tmp_path: Path, mini: tuple[ModelSpec, str, TrainingResult]) -> None:
@@ -186,13 +216,15 @@ class Interrupt(Progress):
 
 
 def test_interrupted_training_resumes_from_the_last_checkpoint(tmp_path: Path, mini: tuple[ModelSpec, str, TrainingResult]) -> None:
-    _, _, whole = mini
+    # in this process (pin=False): the interruption is raised by the progress object, which a child process cannot share
     spec, source = write_spec(tmp_path, mini_spec(checkpoint_steps=1))  # the checkpoint interval is not part of the weights
+    whole = train_recipe(spec, source, cache_root=tmp_path / "whole", pin=False)
+    assert whole.kernels == "default"
     root = tmp_path / "stages"
     with pytest.raises(KeyboardInterrupt):
-        train_recipe(spec, source, Interrupt(at=2), cache_root=root)
-    assert stage_cache("train", root).load(plan(spec, source, cache_root=root).keys["train"]) is None  # nothing half-published
-    resumed = train_recipe(spec, source, cache_root=root)
+        train_recipe(spec, source, Interrupt(at=2), cache_root=root, pin=False)
+    assert stage_cache("train", root).load(plan(spec, source, cache_root=root, kernels="default").keys["train"]) is None
+    resumed = train_recipe(spec, source, cache_root=root, pin=False)
     assert resumed.stages["train"] == "ran" and resumed.resumed_from == 1
     assert resumed.steps == 2 and resumed.examples_trained == 2  # only the step after the checkpoint ran again
     assert resumed.loss_curve == whole.loss_curve  # the curve keeps the step before the interruption
