@@ -1,7 +1,7 @@
 """Training under the portable kernel pin: the recipe runs in a child process whose environment pins the kernels.
 
 The kernel settings (:data:`bench.kernels.PORTABLE`) are read when torch loads, so they cannot be changed inside a
-process that has torch already: :func:`train_in_child` starts ``python -m bench.training.isolation`` with the pinned
+process that has torch already: :func:`train_in_child` starts ``python -m bench.training.child`` with the pinned
 environment, the recipe's thread count, ``torch.use_deterministic_algorithms(True)``, no standard input, and reads
 the training card back from a JSON file. Progress lines come from the child on the same stderr. A domain error in
 the child comes back as the same exception class with the same one-line message; Ctrl-C stops the child too.
@@ -13,7 +13,6 @@ import json
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,11 @@ from bench.specs import ModelSpec
 from bench.training.recipe import load_recipe
 
 
-def train_in_child(spec: ModelSpec, source: str, progress: Progress | None, *, cache_root: Path | None) -> Any:
-    """Run :func:`bench.training.pipeline.train_recipe` in a pinned child process and return its TrainingResult."""
-    from bench.training.pipeline import TrainingResult
-    from bench.training.stages import FilterCounts
+def train_in_child(spec: ModelSpec, source: str, progress: Progress | None, *, cache_root: Path | None) -> dict[str, Any]:
+    """Run :func:`bench.training.pipeline.train_recipe` in a pinned child process (:mod:`bench.training.child`).
 
+    Returns the TrainingResult's fields as JSON data (the caller rebuilds it).
+    """
     threads = load_recipe(spec, source).threads
     show = progress is not None and type(progress) is not Progress
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
@@ -37,7 +36,7 @@ def train_in_child(spec: ModelSpec, source: str, progress: Progress | None, *, c
         cmd = [
             sys.executable,
             "-m",
-            "bench.training.isolation",
+            "bench.training.child",
             str(spec_file),
             source,
             str(result_file),
@@ -61,10 +60,7 @@ def train_in_child(spec: ModelSpec, source: str, progress: Progress | None, *, c
         if data["error"] == "KeyboardInterrupt":
             raise KeyboardInterrupt
         raise RuntimeError(f"training failed in its process: {data['error']}: {data['message']}")
-    data["counts"] = FilterCounts(**data["counts"])
-    data["model_folder"] = Path(data["model_folder"])
-    data["loss_curve"] = [tuple(p) for p in data["loss_curve"]]
-    return TrainingResult(**data)
+    return data
 
 
 def _stderr_fd() -> int | None:
@@ -73,30 +69,3 @@ def _stderr_fd() -> int | None:
         return sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):
         return None
-
-
-def _child(spec_file: str, source: str, result_file: str, cache_root: str, show: str) -> int:
-    import torch
-
-    torch.use_deterministic_algorithms(True)
-    from rich.console import Console
-
-    from bench.progress import RichProgress
-    from bench.training.pipeline import train_recipe
-
-    out = Path(result_file)
-    progress = RichProgress(Console(stderr=True)) if show == "1" else Progress()
-    try:
-        spec = ModelSpec.model_validate_json(Path(spec_file).read_text(encoding="utf-8"))
-        result = train_recipe(spec, source, progress, cache_root=Path(cache_root) if cache_root else None)
-    except (errors.BenchError, OSError, ValueError, KeyboardInterrupt) as e:
-        out.write_text(json.dumps({"error": type(e).__name__, "message": str(e)}), encoding="utf-8")
-        return 1
-    data = asdict(result)
-    data["model_folder"] = str(result.model_folder)
-    out.write_text(json.dumps(data, default=str), encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_child(*sys.argv[1:6]))

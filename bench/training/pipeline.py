@@ -184,7 +184,11 @@ def train_recipe(
     if pin and pinned() != PIN_NAME:
         from bench.training.isolation import train_in_child
 
-        return train_in_child(spec, source, progress, cache_root=cache_root)
+        data = train_in_child(spec, source, progress, cache_root=cache_root)
+        data["counts"] = FilterCounts(**data["counts"])
+        data["model_folder"] = Path(data["model_folder"])
+        data["loss_curve"] = [tuple(p) for p in data["loss_curve"]]
+        return TrainingResult(**data)
     return _train_here(spec, source, progress, cache_root=cache_root, kernels=pinned() or "default")
 
 
