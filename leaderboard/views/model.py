@@ -103,7 +103,7 @@ else:
         for row in verdicts.itertuples(index=False):
             color, icon = tables.VERDICT_BADGES[row.verdict]
             where = ui.md_escape(row.dataset) if ui.SAFE_NAME.match(row.dataset) else row.dataset_hash[:12]
-            how = " (fresh)" if row.mode == "fresh" else (" (from caches)" if row.mode.startswith("cached") else "")
+            how = " (fresh)" if row.mode == "fresh" else ""  # the table's `how` column names the caches a check read
             st.badge(f"{where}: {row.verdict}{how}", icon=icon, color=color)
     st.dataframe(tables.verdict_table(verdicts), hide_index=True, width="stretch")
     st.caption(
