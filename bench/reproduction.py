@@ -242,7 +242,8 @@ def trained_student(spec: ModelSpec, source: str, progress: Progress | None, *, 
     digest = card.weights_sha256 if card is not None else fingerprint(trained_model(spec, source))[0]
     if digest == spec.weights.sha256:
         return spec, None
-    stages = card.stage_sha256 if card is not None else _local_stages(spec, source)
+    meta = {} if card is not None else _train_meta(spec, source)
+    stages = card.stage_sha256 if card is not None else dict(meta.get("stage_sha256", {}))
     ref = spec.trained.stages if spec.trained is not None else {}
     first = next((s for s in ("mine", "teachers", "filter") if s in ref and s in stages and ref[s] != stages[s]), None)
     where = (
@@ -250,31 +251,22 @@ def trained_student(spec: ModelSpec, source: str, progress: Progress | None, *, 
         if first
         else ("every earlier stage equal: the train stage differs" if ref else "no reference stage hashes in the spec")
     )
-    kernels = fingerprint_diff(spec.trained.measured_on if spec.trained is not None else None, _training_fingerprint(card, spec, source))
+    trained_kernels = dict((card.environment if card is not None else meta.get("environment", {})).get("kernels", {}))
+    kernels = fingerprint_diff(spec.trained.measured_on if spec.trained is not None else None, trained_kernels)
     note = f"weights differ ({digest[:12]} here, {spec.weights.sha256[:12]} pinned): {where}" + (
         f"; training kernels: {', '.join(kernels)}" if kernels else ""
     )
     return spec.model_copy(update={"weights": spec.weights.model_copy(update={"sha256": digest})}), note
 
 
-def _local_stages(spec: ModelSpec, source: str) -> dict[str, str]:
+def _train_meta(spec: ModelSpec, source: str) -> dict[str, Any]:
+    """The meta of the train stage entry trained here (stage hashes, environment), read once; empty when there is none."""
     from bench.training.cache import stage_cache
     from bench.training.pipeline import plan
 
     p = plan(spec, source)
     entry = stage_cache("train", p.root).load(p.keys["train"], count=False)
-    return dict(entry.meta.get("stage_sha256", {})) if entry is not None else {}
-
-
-def _training_fingerprint(card: Any, spec: ModelSpec, source: str) -> dict[str, Any]:
-    if card is not None:
-        return dict(card.environment.get("kernels", {}))
-    from bench.training.cache import stage_cache
-    from bench.training.pipeline import plan
-
-    p = plan(spec, source)
-    entry = stage_cache("train", p.root).load(p.keys["train"], count=False)
-    return dict(entry.meta.get("environment", {}).get("kernels", {})) if entry is not None else {}
+    return dict(entry.meta) if entry is not None else {}
 
 
 def reproduce(
