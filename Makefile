@@ -5,7 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED_DATA := $(abspath $(CURDIR)/../shared/datasets)
-export BENCH_DATA_PATH ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
+SHARED_TASKS := $(abspath $(CURDIR)/../shared/embedding-tasks)
+export BENCH_DATA_PATH ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)$(if $(wildcard $(SHARED_TASKS)),:$(SHARED_TASKS),)
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 

@@ -268,6 +268,7 @@ def execute_runs(
     progress: Progress | None = None,
     measures: tuple[Measure | str, ...] = (),
     executor: Executor | None = None,
+    runner: Runner | None = None,
 ) -> Iterator[DatasetOutcome]:
     """Run ``spec`` on several datasets in one process: one runner (weights, JVM and caches loaded once), each
     dataset recorded as it finishes; a dataset that fails is reported and the others go on. ``measures``: metrics
@@ -279,7 +280,10 @@ def execute_runs(
     """
     source = str(spec_path) if spec_path is not None else "<command line>"
     precheck_name(db, spec.name, spec.spec_hash, spec_writer(spec_path, spec.spec_hash))
-    runner = make_runner(spec, source)
+    datasets = list(datasets)
+    if not datasets:
+        return
+    runner = runner or make_runner(spec, source)
     if executor is not None:
         use_executor(runner, executor)
     for ds in datasets:

@@ -15,8 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+SHARED_TASKS = (ROOT.parent / "shared" / "embedding-tasks").resolve()
+"""The shared embedding tasks (STS, classification, pair classification in MTEB's layout): tests fail without them."""
 if not os.environ.get("BENCH_DATA_PATH"):
     os.environ["BENCH_DATA_PATH"] = str((ROOT.parent / "shared" / "datasets").resolve())
+if str(SHARED_TASKS) not in os.environ["BENCH_DATA_PATH"].split(os.pathsep):
+    os.environ["BENCH_DATA_PATH"] += os.pathsep + str(SHARED_TASKS)
 
 
 @pytest.fixture(scope="session", autouse=True)

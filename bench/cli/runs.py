@@ -30,9 +30,13 @@ app.add_typer(db_app, name="db")
 @app.command()
 def run(
     dataset: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option("--dataset", "-d", help="A registered name, a folder on the data path, or a BEIR folder; repeat for several."),
-    ],
+    ] = None,
+    task: Annotated[
+        list[str] | None,
+        typer.Option("--task", "-t", help="An embedding task (STS15, SICK-R, Banking77, MSRP…) or a task folder; repeat for several."),
+    ] = None,
     spec: Annotated[Path | None, typer.Argument(help="A model spec, e.g. models/bm25-flat.yaml (or give -m MODEL).")] = None,
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="A Hugging Face id or a local model folder, run without a spec file.")
@@ -104,7 +108,21 @@ def run(
         raise typer.BadParameter(f"'{engine}' is not an engine; use local or ray", param_hint="--engine")
     if address is not None and engine != "ray":
         raise typer.BadParameter("--address goes with --engine ray", param_hint="--address")
-    datasets = [resolve_dataset(d, split) for d in dict.fromkeys(dataset)]  # every name checked before any work
+    if not dataset and not task:
+        raise typer.BadParameter("give at least one -d DATASET or -t TASK", param_hint="-d/-t")
+    datasets = [resolve_dataset(d, split) for d in dict.fromkeys(dataset or [])]  # every name checked before any work
+    from bench.runners.base import make_runner
+    from bench.tasks import find_task
+
+    tasks = [find_task(t) for t in dict.fromkeys(task or [])]
+    runner = make_runner(the_spec, str(spec) if spec else "<command line>")
+    if tasks:
+        from bench.errors import RunnerUnavailable
+        from bench.tasks.adapter import task_encoder_problem
+
+        problem = task_encoder_problem(runner)
+        if problem:
+            raise RunnerUnavailable(f"-t: {problem}")
     failed: list[tuple[str, BenchError]] = []
     from contextlib import nullcontext
 
@@ -120,6 +138,7 @@ def run(
             progress=RichProgress(err),
             measures=extra,
             executor=executor,
+            runner=runner,
         )
         for outcome in outcomes:
             if outcome.error is not None or outcome.summary is None or outcome.output is None:
@@ -135,13 +154,45 @@ def run(
                 emit_json(summary.as_json())
             else:
                 _print_summary(summary, db_path(db) if record else None)
+        if tasks:
+            from bench.execute import use_executor
+            from bench.tasks.run import execute_tasks
+
+            use_executor(runner, executor)
+            for t_out in execute_tasks(
+                the_spec, tasks, db_path(db) if record else None, spec_path=spec, progress=RichProgress(err), runner=runner
+            ):
+                if t_out.error is not None or t_out.summary is None:
+                    assert t_out.error is not None
+                    failed.append((t_out.task.name, t_out.error))
+                    err.print(f"error: {t_out.task.name}: {t_out.error}", markup=False, soft_wrap=True)
+                elif json_out:
+                    emit_json(t_out.summary.as_json())
+                else:
+                    _print_task_summary(t_out.summary, db_path(db) if record else None)
     if failed:
         first = failed[0][1]
+        total = len(datasets) + len(tasks)
         raise type(first)(
-            f"{len(failed)} of {len(datasets)} dataset(s) failed ({', '.join(n for n, _ in failed)}); the others were recorded"
-            if len(datasets) > 1
+            f"{len(failed)} of {total} dataset(s)/task(s) failed ({', '.join(n for n, _ in failed)}); the others were recorded"
+            if total > 1
             else str(first)
         )
+
+
+def _print_task_summary(summary: Any, db: Path | None) -> None:
+    r, t = summary.result, summary.task
+    main = [[f"{t.main_score} (main)", r.main_score]]
+    rows = main + [[k, v] for k, v in r.scores.items() if k not in ("main_score", t.main_score)]
+    origin = f"MTEB {t.known.mteb_task}" if t.known and t.known.mteb_task else t.where
+    out.print(table(f"{summary.model} on {t.name} ({t.type}, {origin}, {r.split}, {t.content_hash[:12]})", ["score", "value"], rows))
+    c = r.cost
+    rate = f"{c['texts_per_s']:.0f} texts/s" if c.get("texts_per_s") else ""
+    out.print(
+        f"run {summary.run_id}: {c['texts']} texts ({c['texts_cached']} from the cache), {c['seconds']:.1f}s, {rate}; mteb {r.mteb_version}"
+        + (f"; recorded in {db} as {summary.provenance}" if db is not None else ""),
+        markup=False,
+    )
 
 
 def _print_summary(summary: Any, db: Path | None) -> None:

@@ -205,13 +205,27 @@ class EncoderRunner(Runner):
         batches = [order[i : i + size] for i in range(0, len(order), size)]
         return [batches[i : i + CHUNK_BATCHES] for i in range(0, len(batches), CHUNK_BATCHES)]
 
+    def resolve_weights(self, progress: Progress) -> ResolvedWeights:
+        """The spec's weights, resolved once per runner (verified against the spec's sha256 and revision)."""
+        if self._weights is None:
+            t0 = time.perf_counter()
+            with progress.stage(f"resolving weights {self.spec.weights.id}"):
+                self._weights = resolve_spec_weights(self.spec, self.source)
+            self._seconds["weights_s"] = time.perf_counter() - t0
+        return self._weights
+
+    def embed_texts(self, texts: list[str], role: str, progress: Progress) -> tuple[CachedEmbeddings, bool]:
+        """Vectors of ``texts`` (one row per text, in order) through the same encode path and embedding cache as a
+        corpus: the same texts, model and params give the same entry, encoded once. ``role`` ("query" or "document")
+        picks the prompt. Returns (entry, whether it came from the cache)."""
+        w = self.resolve_weights(progress)
+        parts = {"role": role, "model": w.files_sha256, "texts": json_sha256(texts), **self.encoding_parts(role)}
+        return self._vectors(parts, lambda: ([str(i) for i in range(len(texts))], list(texts)), progress)
+
     def retrieve(self, dataset: Dataset, queries: list[Query], progress: Progress) -> RunOutput:
         self._seconds = {}
-        t0 = time.perf_counter()
-        with progress.stage(f"resolving weights {self.spec.weights.id}"):
-            self._weights = resolve_spec_weights(self.spec, self.source)
-        self._seconds["weights_s"] = time.perf_counter() - t0
-        w = self._weights
+        self._weights = None
+        w = self.resolve_weights(progress)
 
         corpus_parts = {"role": "document", "model": w.files_sha256, "corpus": dataset.corpus_hash, **self.encoding_parts("document")}
 

@@ -381,3 +381,53 @@ def m_reproduction_mode(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE reproductions ADD COLUMN fresh BOOLEAN")  # NULL: recorded before this was
     con.execute("ALTER TABLE reproductions ADD COLUMN caches_read JSON")  # kind -> hits, e.g. {"embeddings": 2}
     con.execute("ALTER TABLE reproductions ADD COLUMN note VARCHAR")  # e.g. weights differ: <stage>; kernels: <fingerprint diff>
+
+
+# --- issue 18: embedding tasks
+@migration
+def m_tasks(con: duckdb.DuckDBPyConnection) -> None:
+    """Embedding tasks scored by mteb (bench.store.tasks): the task identities, one row per task run with mteb's main
+    score and every score, per-item values for paired statistics, cost, mteb version; imported task results too."""
+    con.execute(
+        """
+        CREATE TABLE tasks (
+            task_hash VARCHAR PRIMARY KEY,         -- bench.tasks.reader.Task.content_hash: split files + scoring rules
+            name VARCHAR NOT NULL,
+            type VARCHAR NOT NULL,                 -- STS | Classification | PairClassification | Clustering
+            mteb_task VARCHAR,                     -- MTEB's task name when the content is MTEB's
+            origin VARCHAR NOT NULL,               -- mteb | local | derived | imported
+            main_score VARCHAR NOT NULL,
+            splits JSON,                           -- split -> rows
+            files_hash VARCHAR,
+            scoring JSON,
+            source VARCHAR,
+            first_seen TIMESTAMP NOT NULL
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE task_runs (
+            run_id VARCHAR PRIMARY KEY,
+            model_name VARCHAR NOT NULL,
+            spec_hash VARCHAR NOT NULL,
+            task_hash VARCHAR NOT NULL,
+            split VARCHAR NOT NULL,
+            provenance VARCHAR NOT NULL,
+            main_score DOUBLE NOT NULL,
+            spec JSON,
+            weights_hash VARCHAR,
+            environment JSON,
+            environment_hash VARCHAR,
+            code_version VARCHAR,
+            mteb_version VARCHAR,
+            started_at TIMESTAMP,
+            finished_at TIMESTAMP NOT NULL,
+            cost JSON,                             -- texts, texts_encoded, texts_cached, seconds, texts_per_s
+            mteb_result JSON,                      -- mteb's TaskResult (bench export --format mteb writes it back)
+            source VARCHAR                         -- an imported result's file
+        )
+        """
+    )
+    con.execute("CREATE TABLE task_scores (run_id VARCHAR NOT NULL, metric VARCHAR NOT NULL, value DOUBLE, PRIMARY KEY (run_id, metric))")
+    con.execute("CREATE TABLE task_items (run_id VARCHAR PRIMARY KEY, items JSON NOT NULL)")

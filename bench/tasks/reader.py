@@ -46,6 +46,11 @@ class KnownTask:
     mteb_task: str | None = None
     score_range: tuple[float, float] | None = None
     files_sha256: str | None = None
+    derived_from: str | None = None
+    """A derived task's source task (its texts and labels come from that task's files)."""
+    evaluator: tuple[tuple[str, object], ...] = ()
+    """Settings given to mteb's task class (attribute, value), part of the scoring rules and so of the identity."""
+    note: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +62,8 @@ def known_tasks() -> dict[str, KnownTask]:
         out[name] = KnownTask(
             name=name, type=e["type"], main_score=e["main_score"], splits=tuple(e["splits"]), origin=e["origin"],
             mteb_task=e.get("mteb_task"), score_range=(float(rng[0]), float(rng[1])) if rng else None,
-            files_sha256=e.get("files_sha256"),
+            files_sha256=e.get("files_sha256"), derived_from=e.get("derived_from"),
+            evaluator=tuple(sorted((e.get("evaluator") or {}).items())), note=e.get("note"),
         )  # fmt: skip
     return out
 
@@ -80,11 +86,19 @@ class Task:
 
     @property
     def scoring(self) -> dict:
-        return {"type": self.type, "main_score": self.main_score, "evaluator": {}, "mteb": package_version("mteb")}
+        evaluator = dict(self.known.evaluator) if self.known else {}
+        return {"type": self.type, "main_score": self.main_score, "evaluator": evaluator, "mteb": package_version("mteb")}
 
     @property
     def content_hash(self) -> str:
         return json_sha256({"files": self.files_hash, "scoring": self.scoring})
+
+    @property
+    def mteb_name(self) -> str:
+        """MTEB's task name when the content is MTEB's, else ``Brewbench<Name>`` (a local or derived task)."""
+        if self.known and self.known.mteb_task:
+            return self.known.mteb_task
+        return "Brewbench" + "".join(ch for ch in self.name.title() if ch.isalnum())
 
     @property
     def where(self) -> str:
@@ -217,9 +231,21 @@ def find_task(ref: str) -> Task:
     if p.is_dir():
         return read_task(p)
     k = known_tasks().get(ref) or next((t for t in known_tasks().values() if t.mteb_task == ref), None)
+    if k is not None and k.derived_from:
+        return derive_task(k, find_task(k.derived_from))
     names = {ref} | ({k.name} if k else set())
     for root in data_path():
         for nm in names:
             if (root / nm).is_dir():
                 return read_task(root / nm)
     raise DatasetError(f"{ref}: no such task folder on the data search path; put it under a BENCH_DATA_PATH folder or give its path")
+
+
+def derive_task(known: KnownTask, base: Task) -> Task:
+    """A task built from another task's content (e.g. clustering over Banking77's test texts, intents as clusters)."""
+    split = known.splits[0]
+    if split not in base.rows or base.type not in ("Classification", "Clustering"):
+        raise DatasetError(f"{known.name}: derived from {base.name}, which has no {split} split of texts and labels")
+    rows = {split: [{"text": r["text"], "label": r["label"]} for r in base.rows[split]]}
+    files = combine_hashes({"derived_from": base.files_hash, "split": split, "columns": "text,label"})
+    return Task(base.path, known.name, known.type, known.main_score, rows, files, known)

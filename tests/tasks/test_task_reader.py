@@ -11,9 +11,9 @@ import pytest
 from bench.errors import DatasetError
 from bench.tasks import read_task
 from bench.tasks.reader import find_task
+from tests.conftest import SHARED_TASKS
 
-SHARED = Path("/work/shared/embedding-tasks")
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="shared embedding tasks not present")
+SHARED = SHARED_TASKS
 
 
 @pytest.mark.parametrize(

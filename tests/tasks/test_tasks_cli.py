@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.clihelp import bench
+from tests.conftest import SHARED_TASKS
 
-SHARED = Path("/work/shared/embedding-tasks")
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="shared embedding tasks not present")
+SHARED = SHARED_TASKS
 
 
 def test_tasks_list_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
