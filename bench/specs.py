@@ -223,24 +223,6 @@ def load_spec(path: Path) -> ModelSpec:
     return parse_spec(text, str(path))
 
 
-def spec_file_problems(path: Path) -> tuple[ModelSpec | None, list[str]]:
-    """Every problem of a spec file without running anything: schema, then the runner kind and its params (with lines)."""
-    if not path.is_file():
-        return None, [f"{path}: no such spec file; see models/ for examples"]
-    try:
-        text = read_yaml_text(path)
-    except YamlSyntaxError as e:
-        return None, [str(e)]
-    spec, problems = parse_spec_problems(text, str(path))
-    if spec is None:
-        return None, problems
-    from bench.runners.base import params_problems
-
-    _, root = load_with_nodes(text, str(path))
-    problems = params_problems(spec, str(path), root)
-    return (spec if not problems else None), problems
-
-
 def spec_error(source: str, field: str, message: str) -> SpecError:
     """A SpecError for a runner-specific field (``params.k1``), located in the spec file when possible."""
     line = None

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.errors import RunnerUnavailable
 from bench.provenance import combine_hashes, file_sha256, package_version
-from bench.specs import ModelSpec, WeightsRef, spec_error
+from bench.specs import WeightsRef, spec_error
 
 WEIGHT_SUFFIXES = (".safetensors",)
 """Weight files, preferred format. When a folder has none, the fallbacks below count instead."""
@@ -175,20 +175,3 @@ def resolve_weights(ref: WeightsRef, source: str = "<spec>", *, spec_dir: Path |
             "use the weights the spec pins, or update weights.sha256 if the change is intended",
         )
     return ResolvedWeights(path=folder, source=where, sha256=digest, files_sha256=every, weight_files=files)
-
-
-def resolve_spec_weights(spec: ModelSpec, source: str = "<spec>") -> ResolvedWeights:
-    """The weights a runner loads for ``spec``: its ``weights`` block, or, for a spec with a ``training:`` recipe, the
-    student that recipe trained here (``bench train``), checked against ``weights.sha256`` like any weights.
-
-    Raises:
-        SpecError: as :func:`resolve_weights`, or an invalid recipe.
-        RunnerUnavailable: the weights are not available, or the student has not been trained yet ("train it first").
-    """
-    if spec.weights is None:
-        raise spec_error(source, "weights", f"kind '{spec.kind}' needs weights: {{id: <hugging face id>, revision: <commit>}}")
-    if spec.training is None:
-        return resolve_weights(spec.weights, source)
-    from bench.training.pipeline import trained_model  # the training package imports this module
-
-    return resolve_weights(spec.weights.model_copy(update={"path": str(trained_model(spec, source))}), source)

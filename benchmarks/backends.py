@@ -27,7 +27,7 @@ TARGET = 1.8
 def _runner(path: Any) -> Any:
     from bench.runners.base import make_runner
     from bench.specs import load_spec
-    from bench.weights import resolve_spec_weights
+    from bench.training.student import resolve_spec_weights
 
     spec = load_spec(path)
     runner = make_runner(spec, str(path))

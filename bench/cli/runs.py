@@ -80,7 +80,7 @@ def run(
     from bench.evaluation.trec import write_trec_run
     from bench.execute import execute_runs
     from bench.progress import RichProgress
-    from bench.runners.executors import executor_for
+    from bench.runners.engines import executor_for
     from bench.specs import load_spec
 
     extra = parse_measures(metric or [])  # an unknown metric stops here, before any work

@@ -79,7 +79,8 @@ def spec_validate(
 ) -> None:
     """Check spec files without running anything: every problem at once, each `file:line: field: problem; fix`."""
     from bench.errors import EvaluationError, SpecError
-    from bench.specs import MetricProblem, spec_file_problems
+    from bench.runners.base import spec_file_problems
+    from bench.specs import MetricProblem
 
     report = []
     for path in files:

@@ -13,14 +13,16 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bench.datasets.beir import Dataset
-from bench.errors import RunnerUnavailable
-from bench.specs import ModelSpec, spec_error
+from bench.errors import BenchError, RunnerUnavailable
+from bench.specs import ModelSpec, parse_spec_problems, spec_error
 from bench.types import Query, Run, Thought, Timings
+from bench.yamlfile import YamlSyntaxError, line_of, load_with_nodes, read_yaml_text
 
 T = TypeVar("T")
 
@@ -136,8 +138,6 @@ def params_problems(spec: ModelSpec, display: str, root: Any = None) -> list[str
 
     ``root`` is the spec's YAML node tree (:func:`bench.yamlfile.load_with_nodes`), for line numbers.
     """
-    from bench.errors import BenchError
-    from bench.yamlfile import line_of
 
     def where(loc: tuple[str | int, ...]) -> str:
         line = line_of(root, loc) if root is not None else None
@@ -158,3 +158,22 @@ def params_problems(spec: ModelSpec, display: str, root: Any = None) -> list[str
             problems.append(f"{where(loc)}: {'.'.join(loc)}: {msg} (kind '{spec.kind}'; `bench spec params {spec.kind}` lists them)")
         return problems
     return []
+
+
+def spec_file_problems(path: Path) -> tuple[ModelSpec | None, list[str]]:
+    """Every problem of a spec file without running anything: schema, then the runner kind and its params (with lines).
+
+    Here rather than in :mod:`bench.specs`: the params check needs the runner registry, which imports the specs.
+    """
+    if not path.is_file():
+        return None, [f"{path}: no such spec file; see models/ for examples"]
+    try:
+        text = read_yaml_text(path)
+    except YamlSyntaxError as e:
+        return None, [str(e)]
+    spec, problems = parse_spec_problems(text, str(path))
+    if spec is None:
+        return None, problems
+    _, root = load_with_nodes(text, str(path))
+    problems = params_problems(spec, str(path), root)
+    return (spec if not problems else None), problems

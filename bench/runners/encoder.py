@@ -27,8 +27,9 @@ from bench.runners.embedding_cache import CachedEmbeddings, EmbeddingCache, Entr
 from bench.runners.executors import Executor, LocalExecutor, encode_plan, plan_parts
 from bench.runners.search import TopK
 from bench.specs import ModelSpec, spec_error
+from bench.training.student import resolve_spec_weights
 from bench.types import Query, Run, Timings
-from bench.weights import ResolvedWeights, resolve_spec_weights
+from bench.weights import ResolvedWeights
 
 CHUNK_BATCHES = 64
 """Batches per progress step and per write to the cache: ``batch_size x CHUNK_BATCHES`` texts."""

@@ -17,20 +17,44 @@ executor encoded it: :class:`LocalExecutor` (this process) and :class:`bench.run
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
 from bench.runners.base import Progress
 from bench.runners.embedding_cache import CachedEmbeddings, EmbeddingCache, EntryWriter, cache_key
 
-if TYPE_CHECKING:
-    from bench.runners.encoder import EncoderRunner
+
+class ShardEncoder(Protocol):
+    """What the executors use of a runner: :class:`bench.runners.encoder.EncoderRunner` is one.
+
+    A protocol rather than that class, so this module (and :mod:`bench.runners.ray_engine`) need not import the
+    encoder module that imports them.
+    """
+
+    spec: Any
+    source: str
+    params: Any
+    """The runner's params; the executors read ``batch_size``."""
+    cache: EmbeddingCache
+    executor: Executor
+    _weights: Any
+    """The resolved weights (a Ray actor gets the driver's, so it never resolves them again)."""
+
+    def encode(self, texts: list[str], role: str) -> Any: ...
+
+    def shard_arrays(self, outputs: list[Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]: ...
+
+    def assemble(self, writer: EntryWriter, shards: list[CachedEmbeddings], n: int) -> None: ...
+
 
 SHARD_BATCHES = 64
 """Batches per shard by default: ``batch_size x SHARD_BATCHES`` texts (2,048 at batch size 32)."""
@@ -75,7 +99,7 @@ def shard_key(entry_key: str, start: int, end: int) -> str:
     return cache_key({"shard_of": entry_key, "plan_rows": [start, end]})
 
 
-def encode_shard(runner: EncoderRunner, cache: EmbeddingCache, shard: Shard, texts: Sequence[str], role: str) -> None:
+def encode_shard(runner: ShardEncoder, cache: EmbeddingCache, shard: Shard, texts: Sequence[str], role: str) -> None:
     """Encode one shard (``texts``: its texts, in plan order) batch by batch and store it under ``shard.key``.
 
     Runs wherever the model is: in this process (local) or in a Ray actor.
@@ -115,7 +139,7 @@ class Executor(ABC):
         self.stats = EngineStats()
 
     @abstractmethod
-    def encode_shards(self, runner: EncoderRunner, shards: list[Shard], texts: Sequence[str], role: str, progress: Progress) -> None:
+    def encode_shards(self, runner: ShardEncoder, shards: list[Shard], texts: Sequence[str], role: str, progress: Progress) -> None:
         """Put every shard of ``shards`` into ``runner.cache`` (``texts``: all texts of the plan, corpus order)."""
 
     def describe(self) -> dict[str, Any]:
@@ -132,15 +156,39 @@ class Executor(ABC):
         }
 
     def effective_threads(self) -> int:
-        """torch threads each model computes with."""
+        """torch threads each model computes with (torch is not imported for it: see :func:`default_torch_threads`)."""
         if self.threads is not None:
             return self.threads
-        import torch
-
-        return int(torch.get_num_threads())
+        torch = sys.modules.get("torch")
+        return int(torch.get_num_threads()) if torch is not None else default_torch_threads()
 
     def close(self) -> None:  # noqa: B027  (a no-op unless the executor started something)
         """Release what the executor started (a local Ray instance); a no-op locally."""
+
+
+def default_torch_threads() -> int:
+    """The intra-op threads torch starts with, read without importing torch (an all-cached run never loads it).
+
+    torch's own default: ``OMP_NUM_THREADS``, overridden by ``MKL_NUM_THREADS`` (positive integers), else the
+    machine's physical cores, else its logical CPUs.
+    """
+    threads = 0
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            threads = int(value)
+    return threads or _physical_cores() or os.cpu_count() or 1
+
+
+def _physical_cores() -> int:
+    """Physical cores (distinct sibling sets of the CPUs in sysfs); 0 where sysfs does not say."""
+    cores = set()
+    for topo in Path("/sys/devices/system/cpu").glob("cpu[0-9]*/topology/thread_siblings_list"):
+        try:
+            cores.add(topo.read_text().strip())
+        except OSError:
+            return 0
+    return len(cores)
 
 
 class LocalExecutor(Executor):
@@ -148,7 +196,7 @@ class LocalExecutor(Executor):
 
     engine = "local"
 
-    def encode_shards(self, runner: EncoderRunner, shards: list[Shard], texts: Sequence[str], role: str, progress: Progress) -> None:
+    def encode_shards(self, runner: ShardEncoder, shards: list[Shard], texts: Sequence[str], role: str, progress: Progress) -> None:
         if self.threads is not None:
             import torch
 
@@ -160,7 +208,7 @@ class LocalExecutor(Executor):
 
 
 def encode_plan(
-    runner: EncoderRunner, writer: EntryWriter, key: str, texts: Sequence[str], order: np.ndarray, role: str, progress: Progress
+    runner: ShardEncoder, writer: EntryWriter, key: str, texts: Sequence[str], order: np.ndarray, role: str, progress: Progress
 ) -> None:
     """The one encode path of every encoder runner: plan -> shards (cached, by the runner's executor) -> ``writer``."""
     executor = runner.executor
@@ -185,14 +233,3 @@ def encode_plan(
     writer.meta["engine"] = executor.engine
     for s in shards:  # the assembled entry holds them now
         shutil.rmtree(runner.cache.path(s.key), ignore_errors=True)
-
-
-def executor_for(engine: str, *, address: str | None = None, threads: int | None = None, workers: int | None = None) -> Executor:
-    """The executor named ``engine`` (``local`` or ``ray``); Ray is imported only for ``ray``."""
-    if engine == "local":
-        return LocalExecutor(threads=threads)
-    if engine == "ray":
-        from bench.runners.ray_engine import RayExecutor
-
-        return RayExecutor(address=address, threads=threads, workers=workers)
-    raise ValueError(f"unknown engine '{engine}'; use local or ray")

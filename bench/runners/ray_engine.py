@@ -17,15 +17,12 @@ import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bench.errors import RunnerUnavailable
 from bench.runners.base import Progress
 from bench.runners.embedding_cache import EmbeddingCache
-from bench.runners.executors import Executor, Shard, encode_shard
-
-if TYPE_CHECKING:
-    from bench.runners.encoder import EncoderRunner
+from bench.runners.executors import Executor, Shard, ShardEncoder, encode_shard
 
 MAX_RETRIES = 3
 """Times one shard is given to a fresh actor after its actor died."""
@@ -99,7 +96,7 @@ class RayExecutor(Executor):
                 raise RunnerUnavailable(f"--engine ray: cannot start or reach Ray at {where} ({e}); check --address") from e
         return ray
 
-    def _new_actor(self, ray: Any, runner: EncoderRunner) -> Any:
+    def _new_actor(self, ray: Any, runner: ShardEncoder) -> Any:
         gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
         cls = ray.remote(num_cpus=self.effective_threads(), num_gpus=gpus, max_restarts=0, max_task_retries=0)(ShardWorker)
         self._born += 1
@@ -115,7 +112,7 @@ class RayExecutor(Executor):
         return max(1, min(slots, shards))
 
     # -- work ----------------------------------------------------------------------------------
-    def encode_shards(self, runner: EncoderRunner, shards: list[Shard], texts: Sequence[str], role: str, progress: Progress) -> None:
+    def encode_shards(self, runner: ShardEncoder, shards: list[Shard], texts: Sequence[str], role: str, progress: Progress) -> None:
         ray = self._connect()
         n = self._worker_count(ray, len(shards))
         self.stats.workers = n
@@ -128,7 +125,7 @@ class RayExecutor(Executor):
         for _ in progress.track(done, f"encoding {total} {label} on Ray ({n} actors)", total=total, units=lambda s: len(s.rows)):
             pass
 
-    def _run(self, ray: Any, runner: EncoderRunner, shards: list[Shard], texts: Sequence[str], role: str, n: int) -> Iterator[Shard]:
+    def _run(self, ray: Any, runner: ShardEncoder, shards: list[Shard], texts: Sequence[str], role: str, n: int) -> Iterator[Shard]:
         from ray.exceptions import RayActorError, RayTaskError
 
         queue = deque(shards)

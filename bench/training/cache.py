@@ -15,6 +15,7 @@ from typing import Any
 from bench.errors import RunnerUnavailable
 from bench.paths import cache_dir
 from bench.runners.embedding_cache import CachedEmbeddings, EmbeddingCache, cache_key
+from bench.weights import fingerprint
 
 STAGES = ("mine", "teachers", "filter", "train")
 STAGE_VERSION = 1
@@ -40,8 +41,6 @@ def stage_key(stage: str, parts: dict[str, Any], kernels: str) -> str:
 
 def model_folder(entry: CachedEmbeddings) -> Path | None:
     """The trained model folder of a ``train`` entry, or None when it is missing or no longer matches its fingerprint."""
-    from bench.weights import fingerprint
-
     folder = entry.path / MODEL_FOLDER
     expected = entry.meta.get("model_files_sha256")
     if not folder.is_dir() or not expected:

@@ -170,7 +170,7 @@ def test_drift_equals_a_direct_computation(adi_runs: dict[str, Any], capsys: pyt
 def test_int8_quantises_every_linear_of_a_splade_model_too() -> None:
     import torch
 
-    from bench.weights import resolve_spec_weights
+    from bench.training.student import resolve_spec_weights
 
     spec = load_spec(ROOT / "models" / "splade-tiny.yaml")
     spec = spec.model_copy(update={"params": {**spec.params, "backend": "torch-int8"}})
