@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from bench.errors import EvaluationError, SpecError
@@ -103,6 +103,37 @@ class Expected(_Frozen):
         return _canonical_keys(v)
 
 
+class ExpectedTask(_Frozen):
+    """Expected scores of this spec on one embedding task (``bench run -t``), keyed by the task's content hash.
+
+    ``scores`` are mteb's score names (``cosine_spearman``, ``accuracy``, ``max_ap``, ``v_measure``…); ``tolerance`` the
+    absolute difference allowed per score; ``published`` where a number is MTEB's own (e.g. its results repository)."""
+
+    task: str
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    split: str = "test"
+    scores: dict[str, float]
+    tolerance: dict[str, float] = Field(default_factory=dict)
+    published: StrictStr | None = None
+    measured_on: dict[str, StrictStr | int] | None = None
+
+    @field_validator("scores", "tolerance")
+    @classmethod
+    def _bounded(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        lo = -1.0 if info.field_name == "scores" else 0.0
+        bad = next((k for k, x in v.items() if not lo <= x <= 1.0), None)
+        if bad is not None:
+            raise ValueError(f"{info.field_name} {bad} = {v[bad]!r} is outside [{lo:g}, 1]")
+        return {k: float(x) for k, x in v.items()}
+
+    @model_validator(mode="after")
+    def _tolerances_name_scores(self) -> ExpectedTask:
+        extra = sorted(set(self.tolerance) - set(self.scores) - {"default"})
+        if extra:
+            raise ValueError(f"tolerance for {extra[0]!r}, which is not among the expected scores ({', '.join(self.scores)}); fix the name")
+        return self
+
+
 class Trained(_Frozen):
     """What the reference training of a recipe produced: content hashes per stage, and the kernels it ran under."""
 
@@ -143,6 +174,7 @@ class ModelSpec(_Frozen):
     licence: str | None = None
     tolerance: dict[str, float] = Field(default_factory=dict)  # metric (or "default") -> absolute tolerance
     expected: tuple[Expected, ...] = Field(default=(), strict=False)
+    expected_tasks: tuple[ExpectedTask, ...] = Field(default=(), strict=False)  # embedding tasks (mteb), outside the spec hash
     trained: Trained | None = None  # a student's reference training (stage hashes); an expectation, outside the spec hash
 
     @field_validator("tolerance")
@@ -158,7 +190,7 @@ class ModelSpec(_Frozen):
     @property
     def spec_hash(self) -> str:
         """Identity of what is run: everything except description, expectations and tolerances."""
-        dropped = {"description", "expected", "tolerance", "links", "variant_of", "trained"} | {
+        dropped = {"description", "expected", "expected_tasks", "tolerance", "links", "variant_of", "trained"} | {
             f for f in ("generator", "training") if getattr(self, f) is None
         }
         return json_sha256(

@@ -21,6 +21,9 @@ def export(
     dataset: Annotated[
         list[str] | None, typer.Option("--dataset", "-d", help="A dataset name or content-hash prefix (repeatable; default: all it has).")
     ] = None,
+    task: Annotated[
+        list[str] | None, typer.Option("--task", "-t", help="Embedding tasks instead of datasets (--format mteb; repeatable).")
+    ] = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -35,6 +38,11 @@ def export(
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"'{fmt}' is not a format; use one of {', '.join(FORMATS)}", param_hint="--format")
+    if task:
+        if fmt != "mteb" or dataset:
+            raise typer.BadParameter("-t exports embedding-task results in MTEB's layout: give --format mteb and no -d", param_hint="-t")
+        _export_tasks(model, list(task), output, db, json_out)
+        return
     with open_read_only(db_path(db)) as con:
         runs = version_runs(con, model, dataset or ())
         done = export_runs(con, runs, fmt, output)
@@ -49,6 +57,35 @@ def export(
             [[r["dataset"], r["provenance"], r["run_id"], r["file"]] for r in rows],
         )
     )
+
+
+def _export_tasks(model: str, tasks: list[str], output: Path, db: Path | None, json_out: bool) -> None:
+    from bench.errors import StoreError
+    from bench.interop.mteb_export import write_task_mteb
+    from bench.store.db import open_read_only
+    from bench.store.tasks import task_results, task_run
+
+    if output.exists() and not output.is_dir():
+        raise typer.BadParameter(f"{output} exists and is not a folder; give a folder to write into", param_hint="-o")
+    with open_read_only(db_path(db)) as con:
+        df = task_results(con, model=model, tasks=tasks)
+        df = df[df["provenance"] != "imported"]
+        missing = [t for t in tasks if not ((df["task"] == t) | (df["mteb_task"] == t)).any()]
+        if missing:
+            raise StoreError(
+                f"{model}: no recorded run on task(s) {', '.join(missing)} in {db_path(db)}; run `bench run SPEC -t {missing[0]}` first"
+            )
+        runs = [(row.model, task_run(con, row.run_id)) for row in df.itertuples()]
+    rows = []
+    for label, run in runs:
+        assert run is not None
+        path = write_task_mteb(run, label, output)
+        rows.append({"task": run["task_name"], "run_id": run["run_id"], "provenance": run["provenance"], "file": str(path)})
+    if json_out:
+        emit_json({"model": runs[0][0], "format": "mteb", "files": rows})
+        return
+    out.print(table(f"{runs[0][0]} exported as mteb", ["task", "provenance", "run", "file"],
+                    [[r["task"], r["provenance"], r["run_id"], r["file"]] for r in rows]))  # fmt: skip
 
 
 @import_app.command("mteb")
@@ -69,14 +106,28 @@ def import_mteb(
     """
     from datetime import UTC, datetime
 
-    from bench.interop.mteb_import import plan_import
+    from bench.interop.mteb_import import Plan, plan_import
+    from bench.interop.mteb_task_import import plan_task_import, task_files
     from bench.store.db import open_writer
     from bench.store.imports import record_imports
 
-    plan = plan_import(path, model=model, family=family)
-    if plan.runs:
+    tfiles = task_files(path)
+    task_plan = plan_task_import(tfiles, model=model, family=family)  # every file checked before anything is written
+    only_tasks = path.is_file() and bool(tfiles)
+    plan = Plan([], [], {}) if only_tasks else plan_import(path, model=model, family=family, skip_files=frozenset(tfiles))
+    task_rows = []
+    if plan.runs or task_plan:
+        from bench.store.tasks import record_task_run
+
         with open_writer(db_path(db)) as con:
-            outcomes = record_imports(con, plan.runs, datetime.now(UTC).replace(tzinfo=None))
+            outcomes = record_imports(con, plan.runs, datetime.now(UTC).replace(tzinfo=None)) if plan.runs else []
+            for rec in task_plan:
+                seen = con.execute("SELECT count(*) FROM task_runs WHERE run_id = ?", [rec.run_id]).fetchone()
+                if not (seen and seen[0]):
+                    record_task_run(con, rec)
+                task_rows.append({"model": rec.model.name, "task": rec.task.name, "mteb_task": rec.task.mteb_task, "type": rec.task.type,
+                                  "main_score": rec.main_score, "run_id": rec.run_id, "file": rec.source,
+                                  "status": "already imported" if seen and seen[0] else "imported"})  # fmt: skip
     else:
         outcomes = []
     rows = [
@@ -95,8 +146,16 @@ def import_mteb(
         for o in outcomes
     ]
     if json_out:
-        emit_json({"imported": rows, "skipped": plan.skipped, "names": plan.renamed})
+        emit_json({"imported": rows, "tasks": task_rows, "skipped": plan.skipped, "names": plan.renamed})
         return
+    if task_rows:
+        out.print(
+            table(
+                f"Embedding-task results imported from {path} (provenance imported: main and every score, no per-item values)",
+                ["model", "task", "type", "main score", "status", "run"],
+                [[r["model"], r["mteb_task"], r["type"], r["main_score"], r["status"], r["run_id"]] for r in task_rows],
+            )
+        )
     for model_id, name in sorted(plan.renamed.items()):
         if model_id != name:
             out.print(f"MTEB model {model_id} is recorded as {name}", markup=False, soft_wrap=True)
@@ -113,5 +172,5 @@ def import_mteb(
         )
     for line in plan.skipped:
         out.print(f"skipped: {line}", markup=False, soft_wrap=True)
-    if not rows:
+    if not rows and not task_rows:
         out.print(f"nothing to import from {path}: no MTEB task there maps to a brewbench dataset", markup=False, soft_wrap=True)

@@ -21,6 +21,9 @@ def _diff(v: float | None) -> str:
 def reproduce(
     target: Annotated[Path | None, typer.Argument(help="A spec (models/NAME.yaml) or a submission folder with a spec.")] = None,
     dataset: Annotated[list[str] | None, typer.Option("--dataset", "-d", help="Only these datasets (repeat the option).")] = None,
+    task: Annotated[
+        list[str] | None, typer.Option("--task", "-t", help="Embedding tasks (expected_tasks blocks) instead of datasets (repeat).")
+    ] = None,
     all_specs: Annotated[bool, typer.Option("--all", help="Every spec in --models.")] = False,
     quick: Annotated[bool, typer.Option("--quick", help="Only the small shared collections (what CI runs).")] = False,
     models: Annotated[Path, typer.Option("--models", help="Folder of reference specs for --all.")] = Path("models"),
@@ -54,6 +57,11 @@ def reproduce(
 
     progress = RichProgress(err)
     datasets = list(dataset or [])
+    if task:
+        if target is None or not target.is_file() or all_specs or datasets:
+            raise typer.BadParameter("-t goes with one spec file (not --all, a submission folder or -d)", param_hint="-t")
+        _reproduce_tasks(target, list(task), db_path(db) if record else None, print_expected, fresh, json_out, progress)
+        return
     if print_expected:
         if target is None or not target.is_file() or not datasets:
             raise typer.BadParameter("--print-expected needs a spec file and at least one --dataset", param_hint="--print-expected")
@@ -122,6 +130,12 @@ def reproduce(
         for note in notes:
             if note:
                 out.print(note, markup=False, soft_wrap=True)
+    if all_specs:
+        task_failed = _all_spec_tasks(models, quick, path, fresh, json_out, progress)
+        if task_failed and not failed:
+            from bench.errors import ReproductionFailed
+
+            raise ReproductionFailed(f"{task_failed} embedding-task reproduction(s) FAILED (table above)")
     if failed:
         worst = "; ".join(
             f"{r.target.spec.name} on {r.target.dataset_name}"
@@ -129,3 +143,85 @@ def reproduce(
             for r in failed
         )
         raise ReproductionFailed(f"{len(failed)} of {len(results_)} reproduction(s) FAILED: {worst}")
+
+
+def _task_table(checks: list) -> None:
+    table = Table(title="Embedding tasks: expected vs observed (mteb)", title_justify="left")
+    for c in ("model", "task", "score", "expected", "observed", "diff", "tolerance", "verdict", "expected from"):
+        table.add_column(c, justify="right" if c in ("expected", "observed", "diff", "tolerance") else "left")
+    for r in checks:
+        if r.problem:
+            table.add_row(r.spec.name, r.task_name, "—", "—", "—", "—", "—", "FAIL", "—")
+        for c in r.checks:
+            tol = "0" if c.tolerance == 0 else f"{c.tolerance:.1e}"
+            table.add_row(
+                r.spec.name,
+                r.task_name,
+                c.metric,
+                fmt(c.expected),
+                fmt(c.observed),
+                _diff(c.diff),
+                tol,
+                c.verdict,
+                r.published or "measured here",
+            )
+    out.print(table)
+    for r in checks:
+        if r.problem:
+            out.print(f"FAIL {r.spec.name} on {r.task_name}: {r.problem}", markup=False, soft_wrap=True)
+
+
+def _reproduce_tasks(
+    spec_path: Path, names: list[str], db: Path | None, print_expected: bool, fresh: bool, json_out: bool, progress
+) -> None:
+    from contextlib import nullcontext
+
+    import yaml
+
+    from bench.errors import ReproductionFailed
+    from bench.paths import fresh_caches
+    from bench.specs import load_spec
+    from bench.tasks.reproduce import check_tasks, measured_entries, task_targets
+
+    spec = load_spec(spec_path)
+    with stdout_to_stderr(True), fresh_caches() if fresh else nullcontext():
+        if print_expected:
+            entries = measured_entries(spec, names, spec_path=spec_path, progress=progress)
+        else:
+            targets = task_targets(spec, str(spec_path), names)
+            checks = list(check_tasks(spec, targets, db, spec_path=spec_path, progress=progress))
+    if print_expected:
+        sys.stdout.write(yaml.safe_dump({"expected_tasks": entries}, sort_keys=False, width=1000))
+        return
+    if json_out:
+        emit_json([c.as_json() for c in checks])
+    else:
+        _task_table(checks)
+    failed = [c for c in checks if c.verdict == "FAIL"]
+    if failed:
+        raise ReproductionFailed(f"{len(failed)} of {len(checks)} task reproduction(s) FAILED: {', '.join(c.task_name for c in failed)}")
+
+
+def _all_spec_tasks(models: Path, quick: bool, db: Path | None, fresh: bool, json_out: bool, progress) -> int:
+    """``--all``: the expected_tasks blocks of every spec (``--quick``: QUICK_TASKS); students not trained here are skipped
+    under --quick as their retrieval blocks are. Returns how many failed."""
+    from contextlib import nullcontext
+
+    from bench.paths import fresh_caches
+    from bench.specs import load_spec
+    from bench.tasks.reproduce import check_tasks, task_targets
+
+    checks = []
+    with stdout_to_stderr(True), fresh_caches() if fresh else nullcontext():
+        for path in sorted(models.glob("*.yaml")):
+            spec = load_spec(path)
+            if not spec.expected_tasks or (quick and spec.training is not None):
+                continue
+            targets = task_targets(spec, str(path), quick=quick)
+            if targets:
+                checks += list(check_tasks(spec, targets, db, spec_path=path, progress=progress))
+    if checks and not json_out:
+        _task_table(checks)
+    elif checks:
+        emit_json([c.as_json() for c in checks])
+    return sum(c.verdict == "FAIL" for c in checks)

@@ -89,3 +89,31 @@ def write_mteb(run: StoredRun, out: Path) -> Path:
     }
     (folder / "model_meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def write_task_mteb(run: dict[str, Any], label: str, out: Path) -> Path:
+    """Write a recorded task run (:func:`bench.store.tasks.task_run`) as ``out/brewbench__<name>/<spec hash>/<Task>.json``.
+
+    The scores are mteb's own ``TaskResult`` of the run; the task name is MTEB's when the content is MTEB's, else
+    ``Brewbench<Name>``; the ``brewbench`` object carries the provenance, run id, task content hash and origin.
+    """
+    result = run.get("mteb_result")
+    if not isinstance(result, dict) or "scores" not in result:
+        raise StoreError(f"{label} on {run['task_name']}: run {run['run_id']} has no mteb result (an imported one?); nothing to export")
+    from bench import __version__
+
+    folder = out / f"{ORG}__{run['model_name']}/{run['spec_hash']}"
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = {
+        **result,
+        PROVENANCE_KEY: {
+            "model": label, "spec_hash": run["spec_hash"], "run_id": run["run_id"], "provenance": run["provenance"],
+            "task": run["task_name"], "task_hash": run["task_hash"], "origin": run["origin"], "brewbench_version": __version__,
+        },
+    }  # fmt: skip
+    path = folder / f"{result['task_name']}.json"
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    meta = {"name": f"{ORG}/{run['model_name']}", "revision": run["spec_hash"], "release_date": None, "languages": ["eng-Latn"],
+            "framework": ["brewbench"], PROVENANCE_KEY: {"model": label, "spec_hash": run["spec_hash"]}}  # fmt: skip
+    (folder / "model_meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -50,7 +50,7 @@ def brewbench_name(model_id: str, where: Path) -> str:
     return name
 
 
-def plan_import(path: Path, *, model: str | None = None, family: str = "dense") -> Plan:
+def plan_import(path: Path, *, model: str | None = None, family: str = "dense", skip_files: frozenset[Path] = frozenset()) -> Plan:
     """Read every results file under ``path`` (or ``path`` itself) and say what would be imported.
 
     Args:
@@ -68,7 +68,7 @@ def plan_import(path: Path, *, model: str | None = None, family: str = "dense") 
         raise ResultsFileError(f"--family {family}: not a family; use one of {', '.join(FAMILIES)}")
     if model is not None and not re.match(NAME_PATTERN, model):
         raise ResultsFileError(f"--model {model[:80]}: not a model name; use lower-case letters, digits, '.', '_' or '-' (e.g. my-e5)")
-    files = results_files(path)
+    files = [f for f in results_files(path) if f not in skip_files]  # skip_files: embedding-task files (mteb_task_import)
     single = path.is_file()
     runs: list[ImportedRun] = []
     skipped: list[str] = []
