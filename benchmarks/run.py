@@ -30,6 +30,7 @@ SECTIONS: dict[str, str] = {
     "dense-memory": "dense:memory",
     "multi-dataset": "multi:run",
     "splade": "splade:run",
+    "tasks": "tasks:run",
     "backends": "backends:run",
     "training": "training:run",
     "generation": "generation:run",

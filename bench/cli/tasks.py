@@ -37,6 +37,26 @@ def _row(folder: Path) -> dict[str, Any]:
         t = read_task(folder)
     except BenchError as e:
         return {"name": folder.name, "where": str(folder), "error": str(e)}
+    return _task_row(t)
+
+
+def _derived_rows(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Registered derived tasks whose source task was found (e.g. Banking77Clustering from Banking77's test split)."""
+    from bench.errors import BenchError
+    from bench.tasks.reader import find_task, known_tasks
+
+    names = {r["name"] for r in found if "error" not in r}
+    out = []
+    for k in known_tasks().values():
+        if k.derived_from and k.derived_from in names:
+            try:
+                out.append(_task_row(find_task(k.name)) | {"where": f"derived from {k.derived_from}"})
+            except BenchError as e:
+                out.append({"name": k.name, "where": f"derived from {k.derived_from}", "error": str(e)})
+    return out
+
+
+def _task_row(t: Any) -> dict[str, Any]:
     return {
         "name": t.name,
         "type": t.type,
@@ -53,6 +73,7 @@ def _row(folder: Path) -> dict[str, Any]:
 def tasks_list(json_out: JsonOption = False) -> None:
     """Tasks found on the data search path: type, splits and rows, main score, content hash, where."""
     rows = [_row(f) for f in _task_folders()]
+    rows += _derived_rows(rows)
     if json_out:
         emit_json(rows)
         return
@@ -72,7 +93,7 @@ def tasks_validate(
     from bench.tasks import find_task
 
     t = find_task(folder)
-    row = _row(t.path)
+    row = _task_row(t)
     if json_out:
         emit_json(row)
         return

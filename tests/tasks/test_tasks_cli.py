@@ -19,6 +19,7 @@ def test_tasks_list_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest
     by = {row["name"]: row for row in r.json()}
     assert by["STS15"]["splits"] == {"test": 3000} and by["STS15"]["mteb_task"] == "STS15"
     assert by["MSRP"]["origin"] == "local" and by["Banking77"]["main_score"] == "accuracy"
+    assert by["Banking77Clustering"]["origin"] == "derived" and by["Banking77Clustering"]["splits"] == {"test": 3080}
 
 
 def test_tasks_validate_ok_and_hostile(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
