@@ -200,7 +200,9 @@ def parse_spec_problems(text: str, source: str = "<spec>") -> tuple[ModelSpec | 
             if err["type"] == "metric_name":  # the line of the metric's own key, exit 6 like an unknown --metric
                 ctx = err.get("ctx") or {}
                 line = line_of(root, (*loc, str(ctx.get("key"))))
-                problems.append(MetricProblem(f"{source}:{line or 1}: {field}: {ctx.get('message', msg)}"))
+                text = f"{source}:{line or 1}: {field}: {ctx.get('message', msg)}"
+                # a tolerance names no metric to compute: its typo is a spec error (exit 2), never an evaluation one
+                problems.append(text if loc[:1] == ("tolerance",) else MetricProblem(text))
                 continue
             if err["type"] == "extra_forbidden":
                 msg = "unknown field; remove it or check its spelling"
@@ -232,12 +234,16 @@ def spec_file_problems(path: Path) -> tuple[ModelSpec | None, list[str]]:
     except YamlSyntaxError as e:
         return None, [str(e)]
     spec, problems = parse_spec_problems(text, str(path))
-    if spec is None:
-        return None, problems
-    from bench.runners.base import params_problems
+    from bench.runners.base import kind_params_problems
 
-    _, root = load_with_nodes(text, str(path))
-    problems = params_problems(spec, str(path), root)
+    data, root = load_with_nodes(text, str(path))
+    if spec is None:  # params are checked even while top-level fields have problems: every problem at once
+        kind, params = data.get("kind"), data.get("params", {})
+        named = {p.split(": ", 2)[1].split(".")[0] for p in problems if p.count(": ") >= 2}
+        if isinstance(kind, str) and isinstance(params, dict) and not named & {"kind", "params"}:
+            problems = problems + kind_params_problems(kind, params, str(path), root)
+        return None, problems
+    problems = kind_params_problems(spec.kind, spec.params, str(path), root)
     return (spec if not problems else None), problems
 
 

@@ -125,7 +125,8 @@ def run(
             if outcome.error is not None or outcome.summary is None or outcome.output is None:
                 assert outcome.error is not None
                 failed.append((outcome.dataset.name, outcome.error))
-                err.print(f"error: {outcome.dataset.name}: {outcome.error}", markup=False, soft_wrap=True)
+                if len(datasets) > 1:  # one dataset: its error is the command's, printed once below
+                    err.print(f"error: {outcome.dataset.name}: {outcome.error}", markup=False, soft_wrap=True)
                 continue
             summary = outcome.summary
             if output:

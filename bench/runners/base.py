@@ -136,6 +136,11 @@ def params_problems(spec: ModelSpec, display: str, root: Any = None) -> list[str
 
     ``root`` is the spec's YAML node tree (:func:`bench.yamlfile.load_with_nodes`), for line numbers.
     """
+    return kind_params_problems(spec.kind, spec.params, display, root)
+
+
+def kind_params_problems(kind: str, params: Any, display: str, root: Any = None) -> list[str]:
+    """:func:`params_problems` for a kind and params read from a spec that may have other problems."""
     from bench.errors import BenchError
     from bench.yamlfile import line_of
 
@@ -144,10 +149,10 @@ def params_problems(spec: ModelSpec, display: str, root: Any = None) -> list[str
         return f"{display}:{line}" if line else display
 
     kinds = runner_kinds()
-    if spec.kind not in kinds:
-        return [f"{where(('kind',))}: kind: unknown runner kind '{spec.kind}'; use one of {', '.join(kinds)}"]
+    if kind not in kinds:
+        return [f"{where(('kind',))}: kind: unknown runner kind '{kind}'; use one of {', '.join(kinds)}"]
     try:
-        runner_class(spec.kind).Params.model_validate(spec.params)
+        runner_class(kind).Params.model_validate(params)
     except BenchError as e:
         return [f"{where(('kind',))}: kind: {e}"]
     except ValidationError as e:
@@ -155,6 +160,6 @@ def params_problems(spec: ModelSpec, display: str, root: Any = None) -> list[str
         for err in e.errors():
             loc = ("params", *(str(p) for p in err["loc"]))
             msg = "unknown parameter; remove it or check its spelling" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(f"{where(loc)}: {'.'.join(loc)}: {msg} (kind '{spec.kind}'; `bench spec params {spec.kind}` lists them)")
+            problems.append(f"{where(loc)}: {'.'.join(loc)}: {msg} (kind '{kind}'; `bench spec params {kind}` lists them)")
         return problems
     return []
