@@ -35,6 +35,9 @@ def export(
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"'{fmt}' is not a format; use one of {', '.join(FORMATS)}", param_hint="--format")
+    existing = next((p for p in (output, *output.parents) if p.exists() or p.is_symlink()), None)
+    if existing is not None and not existing.is_dir():  # checked before the database is read: nothing is written
+        raise typer.BadParameter(f"{existing} exists and is not a folder; -o takes a folder (new or existing)", param_hint="--output")
     with open_read_only(db_path(db)) as con:
         runs = version_runs(con, model, dataset or ())
         done = export_runs(con, runs, fmt, output)
