@@ -90,3 +90,17 @@ def test_eval_at_depth_1000_says_nothing(tmp_path: Path, capsys: pytest.CaptureF
     run.write_text("\n".join(f"q1 Q0 d{i} {i + 1} {1000 - i} t" for i in range(1000)) + "\n")
     r = bench(capsys, "eval", run, "--qrels", qrels)
     assert r.code == 0 and "more than 1000" not in r.err
+
+
+@pytest.mark.parametrize("where", ["empty folder", "missing folder", "folder of other files"])
+def test_demo_outside_a_checkout_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str) -> None:
+    models = tmp_path / "models"
+    if where != "missing folder":
+        models.mkdir()
+    if where == "folder of other files":
+        (models / "notes.txt").write_text("x\n")
+    db = tmp_path / "results.duckdb"
+    r = bench(capsys, "demo", "--models", models, "--db", db)
+    assert r.code == 2 and r.err.strip().count("\n") == 0 and "Traceback" not in r.err, r.err
+    assert "brewbench checkout" in r.err and "0 specs" not in r.out
+    assert not db.exists()
