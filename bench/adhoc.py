@@ -98,7 +98,10 @@ def synthesize(
         assert folder is not None
         weights = {"id": f"local/{folder.name}", "revision": revision or "local", "path": str(folder), "sha256": fingerprint(folder)[0]}
     else:
-        weights = {"id": model, "revision": revision or "main"}
+        from bench.weights import PACKAGED
+
+        known = PACKAGED[model].revisions if model in PACKAGED else ()
+        weights = {"id": model, "revision": revision or (known[0] if known else "main")}  # a packaged copy's own revision
         if folder is not None:
             weights["sha256"] = fingerprint(folder)[0]  # the packaged copy pins the content
     data = {

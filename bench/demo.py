@@ -13,7 +13,7 @@ from pathlib import Path
 from bench.datasets.beir import Dataset
 from bench.datasets.fetch import fetch
 from bench.datasets.registry import find_local, known, known_datasets, resolve_dataset
-from bench.errors import DatasetError
+from bench.errors import DatasetError, SpecError
 from bench.paths import data_dir
 from bench.specs import ModelSpec, load_spec
 
@@ -48,8 +48,20 @@ def demo_datasets(fetch_missing: bool = True) -> tuple[list[Dataset], bool]:
 
 
 def plan(models_dir: Path, fetch_missing: bool = True) -> DemoPlan:
+    """The demo's specs and datasets; the specs are found first, so a wrong folder fetches nothing.
+
+    Raises:
+        SpecError: ``models_dir`` holds no spec (run from a brewbench checkout, or pass --models).
+    """
+    specs = reference_specs(models_dir)
+    if not specs:
+        where = "no such folder" if not models_dir.is_dir() else "no *.yaml spec in it"
+        raise SpecError(
+            f"{models_dir.resolve()}: {where}; bench demo runs the reference specs of a brewbench checkout: "
+            "run it from the checkout's root or pass --models FOLDER"
+        )
     datasets, fetched = demo_datasets(fetch_missing)
-    return DemoPlan(reference_specs(models_dir), datasets, fetched)
+    return DemoPlan(specs, datasets, fetched)
 
 
 def pairs(p: DemoPlan) -> Iterator[tuple[Path, ModelSpec, Dataset]]:

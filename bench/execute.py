@@ -19,7 +19,7 @@ from bench.provenance import code_version, environment, environment_hash
 from bench.runners.base import Progress, Runner, RunOutput, make_runner
 from bench.runners.executors import Executor
 from bench.specs import ModelSpec
-from bench.store.db import open_read_only, open_writer
+from bench.store.db import check_writable, open_read_only, open_writer
 from bench.store.models import ModelRow, check_name
 from bench.store.runs import DatasetRow, RunRecord, record_run
 from bench.store.saved import save_record
@@ -109,9 +109,13 @@ def record(db: Path, rec: RunRecord) -> str:
 
 
 def precheck_name(db: Path | None, name: str, spec_hash: str, writer: Writer) -> None:
-    """Refuse a name this writer may not use *before* the work (the write checks again, in its transaction)."""
+    """Refuse a database that could not take the result, or a name this writer may not use, *before* the work.
+
+    The write checks again, in its transaction.
+    """
     if db is None:
         return
+    check_writable(db)
     if not db.is_file():
         check_name(None, name, spec_hash, writer)
         return

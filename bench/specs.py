@@ -232,7 +232,9 @@ def parse_spec_problems(text: str, source: str = "<spec>") -> tuple[ModelSpec | 
             if err["type"] == "metric_name":  # the line of the metric's own key, exit 6 like an unknown --metric
                 ctx = err.get("ctx") or {}
                 line = line_of(root, (*loc, str(ctx.get("key"))))
-                problems.append(MetricProblem(f"{source}:{line or 1}: {field}: {ctx.get('message', msg)}"))
+                text = f"{source}:{line or 1}: {field}: {ctx.get('message', msg)}"
+                # a tolerance names no metric to compute: its typo is a spec error (exit 2), never an evaluation one
+                problems.append(text if loc[:1] == ("tolerance",) else MetricProblem(text))
                 continue
             if err["type"] == "extra_forbidden":
                 msg = "unknown field; remove it or check its spelling"

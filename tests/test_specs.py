@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.errors import EvaluationError, SpecError
+from bench.errors import SpecError
 from bench.runners.base import make_runner
 from bench.specs import load_spec, parse_spec
 from tests.conftest import ROOT
@@ -51,9 +51,9 @@ def test_errors_name_line_and_field(text: str, match: str) -> None:
         parse_spec(text)
 
 
-def test_a_spec_whose_only_problems_are_metric_names_is_an_evaluation_error() -> None:
-    """Exit 6, like an unknown --metric, at the line of the metric's own key."""
+def test_a_tolerance_metric_typo_is_a_spec_error() -> None:
+    """Exit 2 (issue 21, class 7): a tolerance computes nothing, so its typo is the spec's, at the metric key's line."""
     text = "name: a\nfamily: lexical\nkind: x\ntolerance:\n  default: 0.0\n  recal@100: 0.1\n"
-    with pytest.raises(EvaluationError) as e:
+    with pytest.raises(SpecError) as e:
         parse_spec(text)
-    assert str(e.value) == "<spec>:6: tolerance: unknown metric 'recal@100'; did you mean R@100?" and e.value.exit_code == 6
+    assert str(e.value) == "<spec>:6: tolerance: unknown metric 'recal@100'; did you mean R@100?" and e.value.exit_code == 2

@@ -14,6 +14,7 @@ from bench.specs import WeightsRef
 from bench.weights import PACKAGED, fingerprint, resolve_weights
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+MINILM_REV = "8b3219a92973c328a8e22fadcfa821b5dc75636a"
 MINILM_SHA = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"  # model.safetensors as the Hub lists it
 SPLADE = "rasyosef/splade-tiny"
 
@@ -84,10 +85,10 @@ def test_missing_path_names_the_field_and_line(tmp_path: Path) -> None:
 def test_sha256_mismatch_is_refused_with_the_actual_hash(tmp_path: Path) -> None:
     spec_file = tmp_path / "s.yaml"
     spec_file.write_text(
-        f"name: x\nweights:\n  id: {MINILM}\n  revision: main\n  sha256: '{'0' * 64}'\n"
+        f"name: x\nweights:\n  id: {MINILM}\n  revision: {MINILM_REV}\n  sha256: '{'0' * 64}'\n"
     )  # quoted: 64 zeros unquoted is a YAML number
     with pytest.raises(SpecError, match=rf"s\.yaml:5: weights\.sha256: .*hash to {MINILM_SHA}, not 0+"):
-        resolve_weights(WeightsRef(id=MINILM, revision="main", sha256="0" * 64), str(spec_file))
+        resolve_weights(WeightsRef(id=MINILM, revision=MINILM_REV, sha256="0" * 64), str(spec_file))
 
 
 def test_hub_cache_is_used_for_other_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,3 +112,13 @@ def test_unavailable_weights_say_how_to_get_them(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(RunnerUnavailable, match=r"someone/absent@main are not available locally.*weights\.path.*HF_HUB_OFFLINE"):
         resolve_weights(WeightsRef(id="someone/absent", revision="main"))
+
+
+@pytest.mark.parametrize("revision", ["0" * 40, "not-a-real-branch", "main", "8b3219a"])
+def test_a_packaged_copy_answers_only_for_its_own_revision(tmp_path: Path, revision: str) -> None:
+    """Issue 21, class 5: a pinned revision is verified, never resolved silently to the packaged copy."""
+    spec_file = tmp_path / "s.yaml"
+    spec_file.write_text(f"name: x\nweights:\n  id: {MINILM}\n  revision: '{revision}'\n")
+    with pytest.raises(SpecError, match=rf"s\.yaml:4: weights\.revision: '{revision}' is not the revision of the packaged"):
+        resolve_weights(WeightsRef(id=MINILM, revision=revision), str(spec_file))
+    assert resolve_weights(WeightsRef(id=MINILM, revision=MINILM_REV)).sha256 == MINILM_SHA

@@ -38,6 +38,9 @@ def export(
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"'{fmt}' is not a format; use one of {', '.join(FORMATS)}", param_hint="--format")
+    existing = next((p for p in (output, *output.parents) if p.exists() or p.is_symlink()), None)
+    if existing is not None and not existing.is_dir():  # checked before the database is read: nothing is written
+        raise typer.BadParameter(f"{existing} exists and is not a folder; -o takes a folder (new or existing)", param_hint="--output")
     if task:
         if fmt != "mteb" or dataset:
             raise typer.BadParameter("-t exports embedding-task results in MTEB's layout: give --format mteb and no -d", param_hint="-t")

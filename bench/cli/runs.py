@@ -49,7 +49,10 @@ def run(
     param: Annotated[
         list[str] | None, typer.Option("--param", help="-m: another runner parameter as key=value (repeat); see `bench spec params KIND`.")
     ] = None,
-    save_spec: Annotated[Path | None, typer.Option(help="-m: write the synthesised spec here, to repeat the run from a file.")] = None,
+    save_spec: Annotated[
+        Path | None, typer.Option(help="-m: write the synthesised spec here once the run succeeded, to repeat it from a file.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="--save-spec may replace an existing file.")] = False,
     split: SplitOption = "test",
     db: DbOption = None,
     json_out: Annotated[
@@ -91,6 +94,7 @@ def run(
         raise typer.BadParameter(
             "--kind, --name, --revision, prompts, --param and --save-spec go with -m MODEL, not a spec file", param_hint="-m"
         )
+    text = ""
     if spec is not None:
         the_spec = load_spec(spec)
     else:
@@ -100,10 +104,8 @@ def run(
         params.update({k: v for k, v in (("query_prompt", query_prompt), ("document_prompt", document_prompt)) if v is not None})
         assert model is not None
         the_spec, text = synthesize(model, kind=kind, name=name, revision=revision, params=params)
-        if save_spec is not None:
-            save_spec.parent.mkdir(parents=True, exist_ok=True)
-            save_spec.write_text(text, encoding="utf-8")
-            err.print(f"spec written to {save_spec}; `bench run {save_spec} -d ...` repeats this run", markup=False, soft_wrap=True)
+        if save_spec is not None and (save_spec.exists() or save_spec.is_symlink()) and not force:
+            raise typer.BadParameter(f"{save_spec} exists; pass --force to replace it, or another path", param_hint="--save-spec")
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"'{engine}' is not an engine; use local or ray", param_hint="--engine")
     if address is not None and engine != "ray":
@@ -144,7 +146,8 @@ def run(
             if outcome.error is not None or outcome.summary is None or outcome.output is None:
                 assert outcome.error is not None
                 failed.append((outcome.dataset.name, outcome.error))
-                err.print(f"error: {outcome.dataset.name}: {outcome.error}", markup=False, soft_wrap=True)
+                if len(datasets) > 1:  # one dataset: its error is the command's, printed once below
+                    err.print(f"error: {outcome.dataset.name}: {outcome.error}", markup=False, soft_wrap=True)
                 continue
             summary = outcome.summary
             if output:
@@ -170,6 +173,10 @@ def run(
                     emit_json(t_out.summary.as_json())
                 else:
                     _print_task_summary(t_out.summary, db_path(db) if record else None)
+    if save_spec is not None and not failed:  # written only once the run succeeded
+        save_spec.parent.mkdir(parents=True, exist_ok=True)
+        save_spec.write_text(text, encoding="utf-8")
+        err.print(f"spec written to {save_spec}; `bench run {save_spec} -d ...` repeats this run", markup=False, soft_wrap=True)
     if failed:
         first = failed[0][1]
         total = len(datasets) + len(tasks)
@@ -242,7 +249,6 @@ def eval_(
     from bench.datasets.registry import resolve_dataset
     from bench.evaluation.evaluate import evaluate
     from bench.evaluation.measures import with_defaults
-    from bench.evaluation.trec import read_trec_run
     from bench.execute import precheck_name, run_record
     from bench.execute import record as record_run
     from bench.identity import LOCAL, synthetic_identity
@@ -263,7 +269,7 @@ def eval_(
     assert dataset is not None
     ds = resolve_dataset(dataset, split)
     started = datetime.now(UTC).replace(tzinfo=None)
-    the_run = read_trec_run(run_file, depth=1000)
+    the_run = _read_run_at_depth(run_file)
     name = model or the_run.tag
     identity = synthetic_identity(name, family or "", "run-file")
     if record:
@@ -333,15 +339,33 @@ def eval_(
     )
 
 
+EVAL_DEPTH = 1000
+
+
+def _read_run_at_depth(run_file: Path) -> Any:
+    """The run file cut at TREC depth 1000 per query, saying on stderr when hits past it were dropped."""
+    from bench.evaluation.trec import read_trec_run
+
+    full = read_trec_run(run_file)
+    over = [len(docs) for docs in full.results.values() if len(docs) > EVAL_DEPTH]
+    if over:
+        err.print(
+            f"note: {run_file}: {len(over)} quer{'y has' if len(over) == 1 else 'ies have'} more than {EVAL_DEPTH} hits "
+            f"(up to {max(over)}); only the top {EVAL_DEPTH} by score are evaluated, as trec_eval does",
+            markup=False,
+            soft_wrap=True,
+        )
+    return full.truncate(EVAL_DEPTH)
+
+
 def _eval_qrels_file(run_file: Path, qrels: Path, measures: tuple[Any, ...], json_out: bool) -> None:
     """`bench eval RUN --qrels FILE`: score a run against a plain qrels file (no dataset, nothing recorded)."""
     from bench.datasets.qrels_file import read_qrels_file
     from bench.evaluation.evaluate import evaluate
-    from bench.evaluation.trec import read_trec_run
     from bench.provenance import file_sha256
 
     judgments = read_qrels_file(qrels)
-    the_run = read_trec_run(run_file, depth=1000)
+    the_run = _read_run_at_depth(run_file)
     result = evaluate(the_run, judgments, measures)
     if result.answered_queries < result.judged_queries:
         err.print(

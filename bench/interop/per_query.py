@@ -32,7 +32,9 @@ def write_per_query(con: duckdb.DuckDBPyConnection, run: StoredRun, folder: Path
     if fmt == "csv":
         values.to_csv(path, index=False, float_format="%.17g")
         return path
-    mem = duckdb.connect()  # DuckDB writes parquet itself: no extra dependency
+    mem = duckdb.connect(
+        config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+    )  # DuckDB writes parquet itself: no extra dependency
     try:
         mem.register("per_query", values)
         target = str(path).replace("'", "''")

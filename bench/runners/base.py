@@ -138,16 +138,21 @@ def params_problems(spec: ModelSpec, display: str, root: Any = None) -> list[str
 
     ``root`` is the spec's YAML node tree (:func:`bench.yamlfile.load_with_nodes`), for line numbers.
     """
+    return kind_params_problems(spec.kind, spec.params, display, root)
+
+
+def kind_params_problems(kind: str, params: Any, display: str, root: Any = None) -> list[str]:
+    """:func:`params_problems` for a kind and params read from a spec that may have other problems."""
 
     def where(loc: tuple[str | int, ...]) -> str:
         line = line_of(root, loc) if root is not None else None
         return f"{display}:{line}" if line else display
 
     kinds = runner_kinds()
-    if spec.kind not in kinds:
-        return [f"{where(('kind',))}: kind: unknown runner kind '{spec.kind}'; use one of {', '.join(kinds)}"]
+    if kind not in kinds:
+        return [f"{where(('kind',))}: kind: unknown runner kind '{kind}'; use one of {', '.join(kinds)}"]
     try:
-        runner_class(spec.kind).Params.model_validate(spec.params)
+        runner_class(kind).Params.model_validate(params)
     except BenchError as e:
         return [f"{where(('kind',))}: kind: {e}"]
     except ValidationError as e:
@@ -155,7 +160,7 @@ def params_problems(spec: ModelSpec, display: str, root: Any = None) -> list[str
         for err in e.errors():
             loc = ("params", *(str(p) for p in err["loc"]))
             msg = "unknown parameter; remove it or check its spelling" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(f"{where(loc)}: {'.'.join(loc)}: {msg} (kind '{spec.kind}'; `bench spec params {spec.kind}` lists them)")
+            problems.append(f"{where(loc)}: {'.'.join(loc)}: {msg} (kind '{kind}'; `bench spec params {kind}` lists them)")
         return problems
     return []
 
@@ -172,8 +177,12 @@ def spec_file_problems(path: Path) -> tuple[ModelSpec | None, list[str]]:
     except YamlSyntaxError as e:
         return None, [str(e)]
     spec, problems = parse_spec_problems(text, str(path))
-    if spec is None:
+    data, root = load_with_nodes(text, str(path))
+    if spec is None:  # params are checked even while top-level fields have problems: every problem at once
+        kind, params = data.get("kind"), data.get("params", {})
+        named = {p.split(": ", 2)[1].split(".")[0] for p in problems if p.count(": ") >= 2}
+        if isinstance(kind, str) and isinstance(params, dict) and not named & {"kind", "params"}:
+            problems = problems + kind_params_problems(kind, params, str(path), root)
         return None, problems
-    _, root = load_with_nodes(text, str(path))
     problems = params_problems(spec, str(path), root)
     return (spec if not problems else None), problems

@@ -15,13 +15,16 @@ query's thoughts do not depend on which other queries share its batch.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
+import queue
+import socket
+import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -190,7 +193,7 @@ class OpenAIGenerator:
         model: the ``model`` field of each request.
         identity: what names the generator in cache keys (the spec's pinned generator hash, the model name).
         api_key_env: environment variable holding the API key, read per request; None sends no key.
-        timeout_s: per-request timeout. retries: attempts after the first on a timeout, connection error, 429 or 5xx.
+        timeout_s: deadline of one request (connect + the whole reply). stage_timeout_s: of the whole generation stage. retries: attempts after the first on a timeout, connection error, 429 or 5xx.
         concurrency: requests in flight at once.
     """
 
@@ -206,6 +209,7 @@ class OpenAIGenerator:
         retries: int = 3,
         backoff_s: float = 0.5,
         concurrency: int = 4,
+        stage_timeout_s: float = 3600.0,
     ) -> None:
         self.base_url, self.model, self.chat = base_url.rstrip("/"), model, chat
         self.api_key_env, self.timeout_s, self.retries, self.backoff_s, self.concurrency = (
@@ -215,6 +219,11 @@ class OpenAIGenerator:
             backoff_s,
             concurrency,
         )
+        self.stage_timeout_s = stage_timeout_s
+        self._stage_deadline: float | None = None
+        self._abort = threading.Event()
+        self._lock = threading.Lock()
+        self._flights: set[_Flight] = set()
         self.identity = {"backend": "openai", "chat": chat, **identity}
         self.load_s = 0.0
         self.requests = 0
@@ -232,8 +241,9 @@ class OpenAIGenerator:
             body.update(temperature=decoding.temperature, top_p=decoding.top_p, seed=sample_seed(decoding.seed, prompt, sample))
         return body
 
-    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, body: dict[str, Any], cap: int) -> dict[str, Any]:
         url = f"{self.base_url}/{'chat/completions' if self.chat else 'completions'}"
+        parts = urllib.parse.urlsplit(url)
         headers = {"Content-Type": "application/json"}
         if self.api_key_env:
             key = os.environ.get(self.api_key_env)
@@ -243,43 +253,214 @@ class OpenAIGenerator:
         data = json.dumps(body).encode()
         last = ""
         for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff_s * 2 ** (attempt - 1))
+            if attempt and self._abort.wait(self.backoff_s * 2 ** (attempt - 1)):
+                raise _Aborted()
+            if self._abort.is_set():
+                raise _Aborted()
             self.requests += 1
+            cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            conn = cls(parts.hostname or "", parts.port, timeout=self.timeout_s)
+            flight = _Flight(conn, time.monotonic() + self.timeout_s)
+            with self._lock:
+                self._flights.add(flight)
             try:
-                req = urllib.request.Request(url, data=data, headers=headers, method="POST")
-                with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                    return json.loads(resp.read().decode("utf-8"))
-            except urllib.error.HTTPError as e:
-                last = f"HTTP {e.code}"
-                if e.code != 429 and e.code < 500:
-                    detail = e.read()[:200].decode("utf-8", "replace")
-                    raise RunnerUnavailable(
-                        f"generator endpoint {url} refused the request ({last}: {detail}); check params.endpoint"
-                    ) from e
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-                last = type(e).__name__ if not isinstance(e, urllib.error.URLError) else str(e.reason)
+                conn.connect()
+                flight.sock = conn.sock  # kept: the connection drops its own reference once a reply says it will close
+                if flight.killed:
+                    flight.kill()
+                conn.request("POST", parts.path or "/", body=data, headers=headers)
+                resp = conn.getresponse()
+                length = resp.getheader("Content-Length")
+                if length and length.isdigit() and int(length) > cap:
+                    raise _Refused(f"announced a {int(length)}-byte reply, over the cap of {cap} bytes for max_new_tokens")
+                raw = bytearray()
+                while chunk := resp.read1(65536):
+                    raw += chunk
+                    if len(raw) > cap:
+                        raise _Refused(f"sent a reply over the cap of {cap} bytes for max_new_tokens")
+                if flight.killed:
+                    raise TimeoutError  # cut off at its deadline: what arrived is not the reply
+                if resp.status >= 400:
+                    last = f"HTTP {resp.status}"
+                    if resp.status != 429 and resp.status < 500:
+                        detail = bytes(raw[:200]).decode("utf-8", "replace").replace("\n", " ")
+                        raise RunnerUnavailable(f"generator endpoint {url} refused the request ({last}: {detail}); check params.endpoint")
+                    continue
+                if resp.status != 200:
+                    raise _Refused(f"answered HTTP {resp.status}, not 200; point params.endpoint.url at the API root")
+                try:
+                    text = bytes(raw).decode("utf-8")
+                except UnicodeDecodeError:
+                    raise _Refused("sent a reply that is not UTF-8") from None
+                try:
+                    return json.loads(text)
+                except ValueError:
+                    kind = (resp.getheader("Content-Type") or "unknown type").split(";")[0]
+                    raise _Refused(f"sent a reply that is not complete JSON ({kind}, {len(raw)} bytes)") from None
+            except (_Refused, RunnerUnavailable):
+                raise
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                if self._abort.is_set():
+                    raise _Aborted() from None
+                last = (
+                    f"no complete reply within {self.timeout_s:g} s" if flight.killed else (type(e).__name__ + (f": {e}" if str(e) else ""))
+                )
+            finally:
+                with self._lock:
+                    self._flights.discard(flight)
+                conn.close()
         raise RunnerUnavailable(
             f"generator endpoint {url} failed {self.retries + 1} times (last: {last}); start the server or raise params.endpoint.retries"
         )
 
     def _one(self, prompt: str, decoding: Decoding, sample: int) -> Generated:
         t = time.perf_counter()
-        reply = self._post(self._body(prompt, decoding, sample))
+        reply = self._post(self._body(prompt, decoding, sample), reply_byte_cap(decoding.max_new_tokens))
         seconds = time.perf_counter() - t
-        try:
-            choice = reply["choices"][0]
-            text = choice["message"]["content"] if self.chat else choice["text"]
-            tokens = int((reply.get("usage") or {}).get("completion_tokens", 0))
-            finish = str(choice.get("finish_reason") or "stop")
-        except (KeyError, IndexError, TypeError, ValueError) as e:
-            raise RunnerUnavailable(f"generator endpoint {self.base_url} answered without choices[0] text; is it OpenAI-compatible?") from e
-        return Generated(text=(text or "").strip(), tokens=tokens, seconds=seconds, finish_reason=finish)
+        text, tokens, finish = validate_reply(reply, chat=self.chat, max_new_tokens=decoding.max_new_tokens)
+        return Generated(text=text.strip(), tokens=tokens, seconds=seconds, finish_reason=finish)
+
+    def begin_stage(self) -> None:
+        """Start the generation stage's clock (``stage_timeout_s`` counts from here, across batches)."""
+        self._stage_deadline = time.monotonic() + self.stage_timeout_s
 
     def generate(self, prompts: Sequence[str], decoding: Decoding, samples: int) -> list[list[Generated]]:
         if decoding.mode == "greedy" and samples != 1:
             raise ValueError("greedy decoding gives one thought per query; set thoughts: 1 or decoding.mode: sample")
         jobs = [(p, s) for p in prompts for s in range(samples)]
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            done = list(pool.map(lambda job: self._one(job[0], decoding, job[1]), jobs))
-        return [done[i * samples : (i + 1) * samples] for i in range(len(prompts))]
+        if self._stage_deadline is None:
+            self.begin_stage()
+        stage_deadline = self._stage_deadline or 0.0
+        self._abort.clear()
+        done: list[Generated | None] = [None] * len(jobs)
+        errors: list[BaseException] = []
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(len(jobs)):
+            todo.put(i)
+
+        def work() -> None:
+            while not self._abort.is_set():
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    done[i] = self._one(jobs[i][0], decoding, jobs[i][1])
+                except BaseException as e:
+                    errors.append(e)
+                    self._abort.set()
+                    return
+
+        # daemon threads: an interrupted or refused stage never waits for a stuck request at exit
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(min(self.concurrency, len(jobs)))]
+        for th in threads:
+            th.start()
+        try:
+            while any(th.is_alive() for th in threads):
+                threads[0].join(0.05) if threads[0].is_alive() else time.sleep(0.05)
+                now = time.monotonic()
+                with self._lock:
+                    for f in self._flights:
+                        if now > f.deadline:
+                            f.kill()
+                if errors:
+                    break
+                if now > stage_deadline:
+                    raise RunnerUnavailable(
+                        f"generator endpoint {self.base_url} did not finish the generation stage within "
+                        f"{self.stage_timeout_s:g} s; raise params.endpoint.stage_timeout_s or use a faster server"
+                    )
+        except BaseException:
+            self._stop()
+            raise
+        if errors:
+            self._stop()
+            real = [e for e in errors if not isinstance(e, _Aborted)]
+            e = real[0] if real else errors[0]
+            if isinstance(e, _Refused):
+                raise RunnerUnavailable(f"generator endpoint {self.base_url} {e}; nothing from it was cached") from None
+            raise e
+        out = [g for g in done if g is not None]
+        return [out[i * samples : (i + 1) * samples] for i in range(len(prompts))]
+
+    def _stop(self) -> None:
+        """Abort the stage: no new requests, every request in flight cut off now."""
+        self._abort.set()
+        with self._lock:
+            for f in self._flights:
+                f.kill()
+
+
+class _Refused(Exception):
+    """A reply that is refused (not retried): too large, not UTF-8, not JSON, or the wrong shape."""
+
+
+class _Aborted(Exception):
+    """The stage was stopped while this request waited."""
+
+
+class _Flight:
+    """One request in flight: its connection and its deadline (connect + whole body)."""
+
+    def __init__(self, conn: http.client.HTTPConnection, deadline: float) -> None:
+        self.conn, self.deadline, self.killed = conn, deadline, False
+        self.sock: socket.socket | None = None
+
+    def kill(self) -> None:
+        self.killed = True
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+MAX_USAGE = 10**9
+
+
+def reply_byte_cap(max_new_tokens: int) -> int:
+    """Largest reply body accepted: 64 KiB of envelope plus 256 bytes per token asked for (escaped text, usage)."""
+    return 65536 + 256 * max_new_tokens
+
+
+def validate_reply(reply: Any, *, chat: bool, max_new_tokens: int) -> tuple[str, int, str]:
+    """(text, completion tokens, finish reason) of a reply, or :class:`_Refused` saying what is wrong with it."""
+    if not isinstance(reply, dict):
+        raise _Refused(f"sent a JSON {type(reply).__name__}, not an object with choices")
+    choices = reply.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise _Refused("sent a reply without choices[0]; is it OpenAI-compatible?")
+    choice = choices[0]
+    if chat:
+        message = choice.get("message")
+        text = message.get("content") if isinstance(message, dict) else None
+        where = "choices[0].message.content"
+    else:
+        text, where = choice.get("text"), "choices[0].text"
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise _Refused(f"sent {where} as a JSON {type(text).__name__}, not a string")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Refused(f"sent {where} with an unpaired surrogate (not UTF-8 text)") from None
+    if "\x00" in text:
+        raise _Refused(f"sent {where} with a NUL character")
+    finish = choice.get("finish_reason")
+    if finish is None:
+        finish = "stop"
+    if not isinstance(finish, str) or len(finish) > 40:
+        raise _Refused("sent a finish_reason that is not a short string")
+    usage = reply.get("usage")
+    if usage is None:
+        usage = {}
+    if not isinstance(usage, dict):
+        raise _Refused("sent usage that is not an object")
+    for field in ("completion_tokens", "prompt_tokens", "total_tokens"):
+        v = usage.get(field)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_USAGE):
+            raise _Refused(f"sent usage.{field} = {str(v)[:40]}, not a whole number in [0, {MAX_USAGE}]")
+    tokens = usage.get("completion_tokens") or 0
+    if tokens > max_new_tokens:
+        raise _Refused(f"claims {tokens} completion tokens, more than the max_tokens {max_new_tokens} it was asked for")
+    return text, tokens, finish

@@ -52,6 +52,9 @@ class EndpointParams(BaseModel):
     api_key_env: str | None = None
     """Environment variable that holds the API key (read per request, never stored); None sends none."""
     timeout_s: float = Field(60.0, gt=0)
+    """Deadline of one request: connect and the whole reply (not each socket read)."""
+    stage_timeout_s: float = Field(3600.0, gt=0)
+    """Deadline of the whole generation stage of one dataset (all requests, retries included)."""
     retries: int = Field(3, ge=0, le=10)
     concurrency: int = Field(4, gt=0, le=64)
 
@@ -171,6 +174,7 @@ class ReasoningRunner(DenseRunner):
                     timeout_s=e.timeout_s,
                     retries=e.retries,
                     concurrency=e.concurrency,
+                    stage_timeout_s=e.stage_timeout_s,
                 )
             else:
                 if self._generator_path is None:
@@ -220,6 +224,8 @@ class ReasoningRunner(DenseRunner):
         t = time.perf_counter()
         if missing:
             gen = self.generator(identity)
+            if hasattr(gen, "begin_stage"):
+                gen.begin_stage()
             step = p.generation_batch_size
             batches = [missing[i : i + step] for i in range(0, len(missing), step)]
             for batch in progress.track(batches, f"thinking about {len(missing)} queries", total=len(missing), units=len):

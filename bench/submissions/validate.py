@@ -185,6 +185,12 @@ def _check_spec(spec: ModelSpec, display: str, meta: Submission | None, problems
         problems.append(f"{display}: trust_remote_code: submissions never run code from a model repository; remove it")
     if spec.weights is not None and spec.weights.path is not None:
         problems.append(f"{display}: weights.path: a submission cannot point at local files; give weights.id and a pinned weights.revision")
+    for field, ref in (("weights", spec.weights), ("generator", getattr(spec, "generator", None))):
+        revision = getattr(ref, "revision", None)
+        if ref is not None and getattr(ref, "id", None) and not re.fullmatch(r"[0-9a-f]{40}", str(revision or "")):
+            problems.append(
+                f"{display}: {field}.revision: '{revision}' is not a commit; a submission pins the full 40-hex commit hash of {ref.id}"
+            )
     if meta is not None and spec.name != meta.name:
         problems.append(f"{display}: name: '{spec.name}' differs from submission.yaml's '{meta.name}'; use the same name in both")
     if meta is not None and spec.family != meta.family:

@@ -220,3 +220,16 @@ def test_a_name_taken_by_another_submission_is_refused(example: Path, populated_
     r = bench(capsys, "submit", "ingest", example, "--db", populated_db)  # folder acme-copy, model name acme-bm25plus
     assert r.code == 7 and "model name 'acme-bm25plus' already belongs to submission 'acme-bm25plus'" in r.err
     assert counts(populated_db) == before
+
+
+@pytest.mark.parametrize("revision", ["main", "8b3219a", "v1.0"])
+def test_a_submission_pins_a_full_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str], revision: str) -> None:
+    """Issue 21, class 5: a branch, a tag or a short hash is not a pinned revision."""
+    import shutil
+
+    sub = tmp_path / "sub"
+    shutil.copytree(EXAMPLE, sub)
+    spec = sub / "spec.yaml"
+    spec.write_text(spec.read_text() + f"weights:\n  id: acme/bm25plus\n  revision: '{revision}'\n")
+    r = bench(capsys, "submit", "validate", sub)
+    assert r.code == 7 and "Traceback" not in r.err and f"weights.revision: '{revision}' is not a commit" in r.err, r.err
