@@ -91,13 +91,14 @@ def reproduce(
     with stdout_to_stderr(True), fresh_caches() if fresh else nullcontext():
         replay_from = db_path(db) if replay_thoughts else None
         results_ = list(reproduce_all(targets, path, progress, replay_from=replay_from, fresh=fresh))
+    task_checks = _all_spec_tasks(models, quick, path, fresh, progress) if all_specs else []
     notes = []
     sub = targets[0].submission if targets else None
     if sub is not None and path is not None:
         notes.append(publish_reproduced(path, sub, results_))
     failed = [r for r in results_ if r.verdict == "FAIL"]
     if json_out:
-        emit_json([r.as_json() for r in results_] + [n.as_json() for n in not_checked])
+        emit_json([r.as_json() for r in results_] + [n.as_json() for n in not_checked] + [c.as_json() for c in task_checks])
     else:
         table = Table(title="Reproduction: expected vs observed", title_justify="left")
         for c in ("model", "dataset", "metric", "expected", "observed", "diff", "tolerance", "verdict", "how"):
@@ -130,12 +131,13 @@ def reproduce(
         for note in notes:
             if note:
                 out.print(note, markup=False, soft_wrap=True)
-    if all_specs:
-        task_failed = _all_spec_tasks(models, quick, path, fresh, json_out, progress)
-        if task_failed and not failed:
-            from bench.errors import ReproductionFailed
+    if task_checks and not json_out:
+        _task_table(task_checks)
+    task_failed = sum(c.verdict == "FAIL" for c in task_checks)
+    if task_failed and not failed:
+        from bench.errors import ReproductionFailed
 
-            raise ReproductionFailed(f"{task_failed} embedding-task reproduction(s) FAILED (table above)")
+        raise ReproductionFailed(f"{task_failed} embedding-task reproduction(s) FAILED (table above)")
     if failed:
         worst = "; ".join(
             f"{r.target.spec.name} on {r.target.dataset_name}"
@@ -202,9 +204,9 @@ def _reproduce_tasks(
         raise ReproductionFailed(f"{len(failed)} of {len(checks)} task reproduction(s) FAILED: {', '.join(c.task_name for c in failed)}")
 
 
-def _all_spec_tasks(models: Path, quick: bool, db: Path | None, fresh: bool, json_out: bool, progress) -> int:
-    """``--all``: the expected_tasks blocks of every spec (``--quick``: QUICK_TASKS); students not trained here are skipped
-    under --quick as their retrieval blocks are. Returns how many failed."""
+def _all_spec_tasks(models: Path, quick: bool, db: Path | None, fresh: bool, progress) -> list:
+    """``--all``: the expected_tasks blocks of every spec (``--quick``: QUICK_TASKS); students are skipped under --quick
+    (quick checks do not train)."""
     from contextlib import nullcontext
 
     from bench.paths import fresh_caches
@@ -220,8 +222,4 @@ def _all_spec_tasks(models: Path, quick: bool, db: Path | None, fresh: bool, jso
             targets = task_targets(spec, str(path), quick=quick)
             if targets:
                 checks += list(check_tasks(spec, targets, db, spec_path=path, progress=progress))
-    if checks and not json_out:
-        _task_table(checks)
-    elif checks:
-        emit_json([c.as_json() for c in checks])
-    return sum(c.verdict == "FAIL" for c in checks)
+    return checks

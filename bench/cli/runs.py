@@ -181,7 +181,7 @@ def run(
         first = failed[0][1]
         total = len(datasets) + len(tasks)
         raise type(first)(
-            f"{len(failed)} of {total} dataset(s)/task(s) failed ({', '.join(n for n, _ in failed)}); the others were recorded"
+            f"{len(failed)} of {total} {'task(s)' if not datasets else 'dataset(s)/task(s)' if tasks else 'dataset(s)'} failed ({', '.join(n for n, _ in failed)}); the others were recorded"
             if total > 1
             else str(first)
         )

@@ -81,9 +81,13 @@ def plan_task_import(files: list[Path], *, model: str | None, family: str) -> li
         if bad is not None:
             raise _fail(f, f"score {bad} = {nums[bad]} is not a finite fraction in [-1, 1]", "mteb writes scores as fractions")
         main = nums.get("main_score", nums.get(known.main_score))
-        if main is None:
-            raise _fail(f, f"no main_score and no {known.main_score}", "an MTEB file names its main score")
-        if known.main_score in nums and abs(nums[known.main_score] - main) > 1e-9:
+        if main is None or known.main_score not in nums:
+            raise _fail(
+                f,
+                f"no {known.main_score} score for {known.mteb_task}",
+                f"mteb (1.11 and later) writes main_score and {known.main_score} for this task",
+            )
+        if abs(nums[known.main_score] - main) > 1e-9:
             raise _fail(
                 f,
                 f"main_score {main} disagrees with {known.main_score} {nums[known.main_score]}",

@@ -168,7 +168,8 @@ HOSTILE = {
     "escape-in-name": (json.dumps({**V1_SCIFACT, "task_name": "Sci\x1b[31mFact"}).encode(), "'task_name' must be a printable text"),
     "no-scores": (json.dumps({"task_name": "SciFact", "mteb_version": "1.12.41"}).encode(), "'scores' is missing"),
     "no-subset": (json.dumps({**V1_SCIFACT, "scores": {"test": [{"main_score": 0.5}]}}).encode(), "hf_subset is missing"),
-    "unmapped": (json.dumps({**V1_SCIFACT, "task_name": "Banking77Classification"}).encode(), "is not a brewbench dataset"),
+    "unmapped": (json.dumps({**V1_SCIFACT, "task_name": "AmazonCounterfactualClassification"}).encode(), "is not a brewbench dataset"),
+    "task-without-its-main-metric": (json.dumps({**V1_SCIFACT, "task_name": "Banking77Classification"}).encode(), "no accuracy score"),
 }
 
 
@@ -197,11 +198,29 @@ def test_one_bad_file_in_a_folder_stops_the_whole_import(tmp_path: Path, db_path
 
 def test_unmapped_tasks_in_a_folder_are_skipped_and_said(tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = mteb_written(tmp_path / "cache")
-    (path.parent / "Banking77Classification.json").write_text(json.dumps({**V1_SCIFACT, "task_name": "Banking77Classification"}))
+    (path.parent / "AmazonCounterfactualClassification.json").write_text(
+        json.dumps({**V1_SCIFACT, "task_name": "AmazonCounterfactualClassification"})
+    )
     r = bench(capsys, "import", "mteb", tmp_path / "cache", "--db", db_path, "--json")
     assert r.code == 0, r.err
     assert [row["task"] for row in r.json()["imported"]] == ["NFCorpus"]
-    assert len(r.json()["skipped"]) == 1 and "Banking77Classification is not in bench/datasets/mteb_tasks.yaml" in r.json()["skipped"][0]
+    skipped = r.json()["skipped"]
+    assert len(skipped) == 1 and "AmazonCounterfactualClassification is not in bench/datasets/mteb_tasks.yaml" in skipped[0]
+
+
+def test_embedding_task_files_written_by_mteb_are_imported_as_task_runs(
+    tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file mteb itself wrote for an embedding task (STS16) beside a retrieval one: both imported, each as its kind."""
+    path = mteb_written(tmp_path / "cache")
+    sts = {"pearson": 0.79, "spearman": 0.78989, "cosine_pearson": 0.79, "cosine_spearman": 0.78989, "main_score": 0.78989}
+    mteb_written(tmp_path / "cache", "STS16", sts)
+    r = bench(capsys, "import", "mteb", tmp_path / "cache", "--db", db_path, "--json")
+    assert r.code == 0, r.err
+    assert [row["task"] for row in r.json()["imported"]] == ["NFCorpus"]
+    (task,) = r.json()["tasks"]
+    assert task["mteb_task"] == "STS16" and task["main_score"] == pytest.approx(0.78989) and task["status"] == "imported"
+    assert path.is_file()
 
 
 def test_our_own_export_is_recognised_and_refused(recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

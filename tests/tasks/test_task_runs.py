@@ -171,3 +171,23 @@ def test_splade_runs_tasks_with_its_sparse_vectors(capsys) -> None:
     out = r.json()
     # the model's own similarity (dot product of sparse vectors) is mteb's "spearman"; cosine is mteb's main score
     assert 0.3 < out["main_score"]["value"] < 0.95 and out["scores"]["spearman"] != out["scores"]["cosine_spearman"]
+
+
+def test_reproduce_all_quick_checks_the_quick_task_blocks_too(tmp_path: Path, capsys) -> None:
+    import yaml
+
+    models = tmp_path / "models"
+    models.mkdir()
+    data = yaml.safe_load(MINILM.read_text())
+    data["name"] = "local-minilm"
+    data["expected"] = [e for e in data["expected"] if e["dataset"] == "adi"]
+    (models / "m.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    r = bench(capsys, "reproduce", "--all", "--quick", "--models", models, "--no-record", "--json")
+    assert r.code == 0, r.err
+    rows = r.json()  # one JSON document: retrieval checks, then task checks
+    assert [x["dataset"] for x in rows if "dataset" in x] == ["adi"]
+    assert [(x["task"], x["verdict"] in ("OK", "OKish")) for x in rows if "task" in x] == [("STS16", True)]
+    data["expected_tasks"][2]["scores"]["cosine_spearman"] = 0.7
+    (models / "m.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    r = bench(capsys, "reproduce", "--all", "--quick", "--models", models, "--no-record")
+    assert r.code == 8 and "embedding-task reproduction(s) FAILED" in r.err
