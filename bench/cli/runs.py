@@ -419,11 +419,24 @@ def results(
         bool, typer.Option("--history", help="Every recorded run, not only the latest per model version and dataset.")
     ] = False,
     split: Annotated[str, typer.Option("--split", help="qrels split a dataset given as a path is hashed with.")] = "test",
+    task_type: Annotated[
+        str | None,
+        typer.Option("--task-type", help="Embedding-task results of one type (STS, Classification, PairClassification, Clustering)."),
+    ] = None,
+    by_task_type: Annotated[
+        bool,
+        typer.Option("--by-task-type", help="Per model: Mean per task type, Mean(Task), Mean(TaskType), Borda rank and its 95% interval."),
+    ] = False,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, max=100000, help="Bootstrap resamples for rank intervals.")] = 200,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Recorded runs: the latest per model version and dataset, with coverage and the latest reproduction verdict."""
     import pandas as pd
+
+    if task_type is not None or by_task_type:
+        _task_results(db, task_type, by_task_type, pivot, model or [], bootstrap, json_out)
+        return
 
     from bench.evaluation.measures import HEADLINE, parse_measure
     from bench.store.db import open_read_only
@@ -502,3 +515,86 @@ def db_record_saved(db: DbOption = None, json_out: JsonOption = False) -> None:
     failed = [d for d in done if not d.recorded]
     if failed:
         raise StoreError(f"{len(failed)} of {len(done)} saved run(s) could not be recorded; they stay in {saved_dir()}")
+
+
+TASK_TYPES = ("STS", "Classification", "PairClassification", "Clustering")
+
+
+def _task_results(db: Path | None, task_type: str | None, by_type: bool, pivot: bool, models: list[str], b: int, json_out: bool) -> None:
+    """`bench results --task-type T [--pivot]` and `--by-task-type`: measured results only in every statistic; imported
+    ones listed apart, badged."""
+    from bench.evaluation import task_stats
+    from bench.store.db import open_read_only
+    from bench.store.tasks import task_items, task_results
+
+    if task_type is not None and task_type.lower() not in {t.lower() for t in TASK_TYPES}:
+        raise typer.BadParameter(f"'{task_type}' is not a task type; use one of {', '.join(TASK_TYPES)}", param_hint="--task-type")
+    with open_read_only(db_path(db)) as con:
+        df = task_results(con, task_type=task_type)
+        if models:
+            df = df[df["model"].isin(models) | df["name"].isin(models)]
+        measured = task_stats.measured(df)
+        items = task_items(con, list(measured["run_id"])) if by_type else {}
+    imported = df[df["provenance"] == "imported"]
+    if df.empty:
+        out.print("no recorded task results" + (f" of type {task_type}" if task_type else ""), markup=False)
+        return
+    if by_type:
+        table_df = task_stats.by_task_type(measured) if not measured.empty else pd_empty()
+        intervals = task_stats.rank_intervals(measured, items, b=b) if not measured.empty else {}
+        rows = []
+        for model_label, r in table_df.iterrows():
+            iv = intervals.get(model_label)
+            rows.append({"model": model_label, **{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()},
+                         "rank_interval": [iv.low, iv.high] if iv else None})  # fmt: skip
+        if json_out:
+            emit_json({"models": rows, "imported": json.loads(imported.to_json(orient="records", date_format="iso")), "bootstrap": b})
+            return
+        cols = [c for c in table_df.columns if c not in ("borda",)]
+        body = [
+            [
+                r["model"],
+                *[fmt_cell(r[c]) for c in cols],
+                f"{r['rank_interval'][0]:.0f}–{r['rank_interval'][1]:.0f}" if r["rank_interval"] else "—",
+            ]
+            for r in rows
+        ]
+        out.print(table(f"Embedding tasks by type (measured only; Borda rank, tasks as voters; 95% interval from {b} paired bootstrap resamples)",
+                        ["model", *cols, "rank 95%"], body))  # fmt: skip
+    else:
+        matrix = task_stats.task_matrix(measured) if not measured.empty else None
+        if json_out:
+            emit_json({
+                "matrix": json.loads(matrix.reset_index().to_json(orient="records")) if matrix is not None else [],
+                "runs": json.loads(measured.to_json(orient="records", date_format="iso")),
+                "imported": json.loads(imported.to_json(orient="records", date_format="iso")),
+            })  # fmt: skip
+            return
+        if pivot and matrix is not None:
+            mean = matrix.mean(axis=1, skipna=True)
+            cover = matrix.notna().sum(axis=1)
+            body = [[m, *[fmt_cell(matrix.loc[m, t]) for t in matrix.columns], fmt_cell(mean[m]), f"{int(cover[m])}/{matrix.shape[1]}"]
+                    for m in mean.sort_values(ascending=False).index]  # fmt: skip
+            out.print(table(f"{task_type} tasks: main scores (measured here)", ["model", *matrix.columns, "Mean(Task)", "tasks"], body))
+        elif not measured.empty:
+            body = [[r.model, r.task, r.type, r.main_metric, fmt_cell(r.main_score), r.provenance, r.run_id] for r in measured.itertuples()]
+            out.print(
+                table("Embedding-task results (measured here)", ["model", "task", "type", "main score", "value", "provenance", "run"], body)
+            )
+    if not imported.empty and not json_out:
+        body = [[r.model, r.task, r.main_metric, fmt_cell(r.main_score)] for r in imported.itertuples()]
+        out.print(
+            table("Imported (not measured here; never in the statistics above)", ["model [imported]", "task", "main score", "value"], body)
+        )
+
+
+def fmt_cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "—"
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def pd_empty() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame()

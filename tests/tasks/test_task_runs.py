@@ -191,3 +191,18 @@ def test_reproduce_all_quick_checks_the_quick_task_blocks_too(tmp_path: Path, ca
     (models / "m.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     r = bench(capsys, "reproduce", "--all", "--quick", "--models", models, "--no-record")
     assert r.code == 8 and "embedding-task reproduction(s) FAILED" in r.err
+
+
+def test_results_by_task_type_and_the_task_pivot(task_db: tuple[Path, list[dict]], capsys) -> None:
+    db, rows = task_db
+    r = bench(capsys, "results", "--by-task-type", "--bootstrap", "50", "--db", db, "--json")
+    assert r.code == 0, r.err
+    (row,) = [m for m in r.json()["models"] if m["model"] == "all-minilm-l6-v2"]
+    by = {x["task"]["name"]: x["main_score"]["value"] for x in rows}
+    assert row["STS"] == pytest.approx(by["STS16"]) and row["Classification"] == pytest.approx(by["Banking77"])
+    assert row["Mean(Task)"] == pytest.approx(sum(by.values()) / len(by)) and row["rank"] == 1
+    assert row["rank_interval"][0] <= 1 <= row["rank_interval"][1]
+    r = bench(capsys, "results", "--task-type", "STS", "--pivot", "--db", db)
+    assert r.code == 0 and "STS16" in r.out and "Mean(Task)" in r.out
+    r = bench(capsys, "results", "--task-type", "Retrieval", "--db", db)
+    assert r.code == 2 and "not a task type" in r.err
