@@ -25,6 +25,7 @@ PAGES = [
     st.Page("views/model.py", title="Model", icon=":material/memory:", url_path="model"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("views/efficiency.py", title="Efficiency", icon=":material/speed:", url_path="efficiency"),
+    st.Page("views/tasks.py", title="Tasks", icon=":material/functions:", url_path="tasks"),
     st.Page("views/submit.py", title="Submit", icon=":material/upload:", url_path="submit"),
 ]
 

@@ -259,3 +259,20 @@ def _json(value: Any) -> dict[str, Any]:
     except (TypeError, ValueError):
         return {}
     return parsed if isinstance(parsed, dict) else {}
+
+
+# -- embedding tasks (bench.store.tasks) ---------------------------------------------------------------
+
+
+def leaderboard_tasks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Latest task run of every model version on every task, measured and imported (the Tasks page splits them)."""
+    from bench.store.tasks import task_results
+
+    return task_results(con)
+
+
+def leaderboard_task_items(con: duckdb.DuckDBPyConnection, run_ids: tuple[str, ...]) -> dict[str, dict]:
+    """Per-item values of measured task runs (for rank intervals and paired tests)."""
+    from bench.store.tasks import task_items
+
+    return task_items(con, list(run_ids))
