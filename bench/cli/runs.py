@@ -439,6 +439,7 @@ def results(
         return
 
     from bench.evaluation.measures import HEADLINE, parse_measure
+    from bench.evaluation.overview import dataset_labels
     from bench.store.db import open_read_only
     from bench.store.lookup import find_datasets, find_models
     from bench.store.runs import results_table
@@ -461,7 +462,10 @@ def results(
             results_table(con, dataset=h, history=history, metrics=metrics or None)
             for h in (list(dict.fromkeys(hashes)) if hashes else [None])
         ]
+        # one label per content, qualified (split, hash8) wherever a name stands for several: as the leaderboard shows it
+        names = dataset_labels(con.execute("SELECT dataset_hash, name, split FROM datasets").df())
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    df = df.assign(dataset_label=[names.get(h, n) for h, n in zip(df["dataset_hash"], df["dataset"], strict=True)])
     if labels is not None:
         df = df[df["model"].isin(labels)]
     df = df.sort_values(["finished_at", "run_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
@@ -475,7 +479,7 @@ def results(
         answered=[None if pd.isna(a) or pd.isna(j) else f"{int(a)}/{int(j)}" for a, j in zip(df["answered"], df["judged"], strict=True)]
     )
     shown = metrics or list(HEADLINE)
-    cols = ["model", "dataset", "provenance", *shown, "answered", "verdict", "wall_s", "run_id"]
+    cols = ["model", "dataset_label", "provenance", *shown, "answered", "verdict", "wall_s", "run_id"]
     out.print(
         table(
             f"Recorded runs ({db_path(db)}){' — history' if history else ''}",

@@ -180,7 +180,7 @@ def results_table(
 ) -> pd.DataFrame:
     """Recorded runs, newest first: by default the latest run of each model version on each dataset, all with ``history``.
 
-    Columns: run_id, model (version label), spec_hash, dataset, split, dataset_hash (12), provenance, one column per
+    Columns: run_id, model (version label), spec_hash, dataset, split, dataset_hash (full), provenance, one column per
     metric of ``metrics`` (default: the headline ones; trec_eval -c means, None where a run lacks it), answered, judged,
     coverage, verdict (latest reproduction of that version on that dataset: OK / OKish / FAIL, or None), wall_s,
     index_s, search_s, finished_at. ``model`` matches a name or a label.
@@ -219,7 +219,7 @@ def results_table(
             {clause}
             {latest}
         )
-        SELECT r.run_id, r.label AS model, r.spec_hash, d.name AS dataset, d.split, left(d.dataset_hash, 12) AS dataset_hash,
+        SELECT r.run_id, r.label AS model, r.spec_hash, d.name AS dataset, d.split, d.dataset_hash,
                r.provenance, {pivot}, r.evaluated_queries AS answered, r.judged_queries AS judged,
                CASE WHEN r.judged_queries > 0 THEN r.evaluated_queries / r.judged_queries END AS coverage,
                c.verdict, r.wall_s, r.index_s, r.search_s, r.finished_at
