@@ -38,6 +38,10 @@ def run(
         typer.Option("--task", "-t", help="An embedding task (STS15, SICK-R, Banking77, MSRP…) or a task folder; repeat for several."),
     ] = None,
     spec: Annotated[Path | None, typer.Argument(help="A model spec, e.g. models/bm25-flat.yaml (or give -m MODEL).")] = None,
+    suite: Annotated[
+        str | None,
+        typer.Option("--suite", help="Every member of this suite that is at hand (`bench suites list`); the missing ones listed."),
+    ] = None,
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="A Hugging Face id or a local model folder, run without a spec file.")
     ] = None,
@@ -110,7 +114,21 @@ def run(
         raise typer.BadParameter(f"'{engine}' is not an engine; use local or ray", param_hint="--engine")
     if address is not None and engine != "ray":
         raise typer.BadParameter("--address goes with --engine ray", param_hint="--address")
-    if not dataset and not task:
+    suite_tasks: list[str] = []
+    if suite is not None:
+        from bench.suites.registry import expand, get_suite
+
+        suite_datasets, suite_tasks, missing = expand(get_suite(suite))
+        if missing:
+            err.print(f"{suite}: {len(missing)} member(s) not at hand, not run: {', '.join(missing)}", markup=False, soft_wrap=True)
+        if not suite_datasets and not suite_tasks:
+            from bench.errors import DatasetError
+
+            raise DatasetError(
+                f"no member of suite {suite} is at hand; `bench suites show {suite}` lists them and where they are looked for"
+            )
+        dataset = [*(dataset or []), *suite_datasets]
+    if not dataset and not task and not suite_tasks:
         raise typer.BadParameter("give at least one -d DATASET or -t TASK", param_hint="-d/-t")
     datasets = [resolve_dataset(d, split) for d in dict.fromkeys(dataset or [])]  # every name checked before any work
     from bench.runners.base import make_runner
@@ -118,6 +136,14 @@ def run(
 
     tasks = [find_task(t) for t in dict.fromkeys(task or [])]
     runner = make_runner(the_spec, str(spec) if spec else "<command line>")
+    if suite_tasks:
+        from bench.tasks.adapter import task_encoder_problem
+
+        problem = task_encoder_problem(runner)
+        if problem and dataset:
+            err.print(f"{suite}: its {len(suite_tasks)} embedding task(s) not run: {problem}", markup=False, soft_wrap=True)
+        else:
+            tasks += [find_task(t) for t in suite_tasks if t not in {x.name for x in tasks}]
     if tasks:
         from bench.errors import RunnerUnavailable
         from bench.tasks.adapter import task_encoder_problem
@@ -428,11 +454,25 @@ def results(
         typer.Option("--by-task-type", help="Per model: Mean per task type, Mean(Task), Mean(TaskType), Borda rank and its 95% interval."),
     ] = False,
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=10, max=100000, help="Bootstrap resamples for rank intervals.")] = 200,
+    suite: Annotated[
+        str | None,
+        typer.Option(
+            "--suite", help="Per-member cells and the suite mean of a named suite (`bench suites list`), mean only over complete rows."
+        ),
+    ] = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Recorded runs: the latest per model version and dataset, with coverage and the latest reproduction verdict."""
     import pandas as pd
+
+    if suite is not None:
+        if history or task_type or by_task_type or dataset or (metric and len(metric) > 1):
+            raise typer.BadParameter(
+                "--suite shows one metric of the latest runs: no --history, -d, --task-type or several --metric", param_hint="--suite"
+            )
+        _suite_results(db, suite, metric[0] if metric else None, model or [], json_out)
+        return
 
     if task_type is not None or by_task_type:
         _task_results(db, task_type, by_task_type, pivot, model or [], bootstrap, json_out)
@@ -519,6 +559,38 @@ def db_record_saved(db: DbOption = None, json_out: JsonOption = False) -> None:
     failed = [d for d in done if not d.recorded]
     if failed:
         raise StoreError(f"{len(failed)} of {len(done)} saved run(s) could not be recorded; they stay in {saved_dir()}")
+
+
+def _suite_results(db: Path | None, name: str, metric: str | None, models: list[str], json_out: bool) -> None:
+    """`bench results --suite NAME [--pivot]`: models x members, the suite mean only where every member is recorded."""
+    from bench.evaluation.measures import parse_measure
+    from bench.store.db import open_read_only
+    from bench.suites.registry import MAIN_SCORE, get_suite
+    from bench.suites.table import build
+
+    s = get_suite(name)
+    metric = None if metric is None or metric == MAIN_SCORE else str(parse_measure(metric))
+    with open_read_only(db_path(db)) as con:
+        t = build(con, s, metric)
+    rows = [r for r in t.rows if not models or r.model in models or r.model.split("@")[0] in models]
+    if json_out:
+        emit_json({"suite": s.name, "metric": t.metric, "members": t.columns, "models": [r.as_json() for r in rows], "notes": t.notes})
+        return
+    if not rows:
+        out.print(f"no recorded results for any member of {s.name}", markup=False)
+        return
+    body = [[r.model, *[None if r.values[c] is None else f"{r.values[c]:.4f}" for c in t.columns],
+             None if r.mean is None else f"{r.mean:.4f}", f"{r.have} of {len(r.values)}"] for r in rows]  # fmt: skip
+    out.print(table(f"{s.name} ({t.metric}): {s.title}", ["model", *t.columns, "Mean", "members"], body))
+    for r in rows:
+        if r.missing:
+            out.print(
+                f"{r.model}: no suite mean, {r.have} of {len(r.values)} members (missing {', '.join(r.missing)})",
+                markup=False,
+                soft_wrap=True,
+            )
+    for n in t.notes:
+        out.print(n, markup=False, soft_wrap=True)
 
 
 TASK_TYPES = ("STS", "Classification", "PairClassification", "Clustering")

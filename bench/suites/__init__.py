@@ -1,0 +1,1 @@
+"""Named suites of datasets and tasks (suites.yaml) and their tables."""
