@@ -85,12 +85,18 @@ class Reproduction:
     """Set when a trained student's weights differ from the pinned ones: which stage differs first, and the kernels' diff."""
     kernels_diff: tuple[str, ...] = ()
     """``key: expected -> observed`` of the platform fingerprint, when the expected entry records one (``measured_on:``)."""
+    published_checks: tuple[MetricCheck, ...] = ()
+    """The run against a published reference table (:mod:`bench.published.tables`), at the table's printed precision."""
+    published_from: str | None = None
+    """Which table and row: ``pyserini-2cr bm25-flat / scifact (pyserini 1.6.0: pyserini/2cr/beir.yaml)``."""
+    published_note: str | None = None
+    """Why no published table was compared (e.g. "no published table for this content"), for a spec that has one."""
 
     @property
     def verdict(self) -> Verdict:
         if self.problem:
             return "FAIL"
-        v = overall(self.checks)
+        v = overall(self.checks + self.published_checks)
         return "OKish" if v == "OK" and self.weights_note else v
 
     @property
@@ -127,6 +133,11 @@ class Reproduction:
             "note": self.note,
             "kernels_diff": list(self.kernels_diff),
             "checks": [{**asdict(c), "diff": c.diff} for c in self.checks],
+            "published": {
+                "from": self.published_from,
+                "note": self.published_note,
+                "checks": [{**asdict(c), "diff": c.diff} for c in self.published_checks],
+            },
         }
 
 
@@ -304,6 +315,14 @@ def reproduce(
     except BenchError as e:
         return Reproduction(target, problem=str(e))
     expected = target.expected
+    pub_rows, pub_note = [], None
+    if target.submission is None:  # published tables are about reference specs at their committed contents
+        from bench.published.tables import applicable
+
+        try:
+            pub_rows, pub_note = applicable(target.spec.name, target.spec.spec_hash, ds.file_hashes, target.split)
+        except BenchError as e:
+            return Reproduction(target, dataset_hash=dataset_hash, problem=str(e))
     if target.expected_hash is not None and dataset_hash != target.expected_hash:
         return Reproduction(
             target,
@@ -315,16 +334,17 @@ def reproduce(
         )
     if expected is None:
         entry = target.spec.expected_for(dataset_hash)
-        if entry is None or entry.split != target.split:
+        if (entry is None or entry.split != target.split) and not pub_rows:
             return Reproduction(
                 target,
                 dataset_hash=dataset_hash,
                 problem=(
                     f"{target.source}: no expected scores for {ds.name} (content hash {dataset_hash[:12]}, split {target.split}); "
                     f"add an `expected:` entry (`bench reproduce {target.source} --dataset {target.dataset_name} --print-expected` prints it)"
+                    + (f"; {pub_note}" if pub_note else "")
                 ),
             )
-        expected = entry.metrics
+        expected = entry.metrics if entry is not None and entry.split == target.split else {}
     replay, mode = None, "generated"
     if replay_from is not None:
         found = _logged_thoughts(replay_from, target, dataset_hash)
@@ -340,7 +360,7 @@ def reproduce(
             ds,
             None,
             spec_path=target.spec_path,
-            measures=tuple(expected),
+            measures=tuple(dict.fromkeys([*expected, *(r.metric for r in pub_rows)])),
             progress=progress,
             runner=runner,
             replay_thoughts=replay,
@@ -362,6 +382,9 @@ def reproduce(
         caches_read=reads,
         weights_note=weights_note,
         kernels_diff=tuple(fingerprint_diff(dict(entry.measured_on) if entry and entry.measured_on else None, fingerprint())),
+        published_checks=tuple(_published_checks(pub_rows, summary.metrics)),
+        published_from=f"{pub_rows[0].row} ({pub_rows[0].source_ref})" if pub_rows else None,
+        published_note=pub_note if (pub_note and (not expected or _published_name(ds.name))) else None,
     )
     if db is None:
         return result
@@ -369,6 +392,18 @@ def reproduce(
     if swapped is not None:
         result = replace(result, problem=swapped)
     return replace(result, run_id=_record(db, result, ds, summary, out, evaluation, started))
+
+
+def _published_name(name: str) -> bool:
+    from bench.published.tables import published
+
+    return name in {r.dataset for r in published()}
+
+
+def _published_checks(rows: list, observed: Mapping[str, float]) -> list[MetricCheck]:
+    from bench.published.tables import check
+
+    return check(rows, dict(observed))
 
 
 def _record(

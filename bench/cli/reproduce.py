@@ -111,7 +111,10 @@ def reproduce(
                 verdict = "OKish" if c.verdict == "OK" and r.weights_note else c.verdict
                 table.add_row(r.target.spec.name, r.target.dataset_name, c.metric, *values, verdict, r.how)
         out.print(table)
+        _published_table(results_)
         for r in results_:
+            if r.published_note:
+                out.print(f"{r.target.spec.name} on {r.target.dataset_name}: {r.published_note}", markup=False, soft_wrap=True)
             if r.problem:
                 out.print(f"FAIL {r.target.spec.name} on {r.target.dataset_name}: {r.problem}", markup=False, soft_wrap=True)
             elif r.mode != "generated":
@@ -145,6 +148,21 @@ def reproduce(
             for r in failed
         )
         raise ReproductionFailed(f"{len(failed)} of {len(results_)} reproduction(s) FAILED: {worst}")
+
+
+def _published_table(results_: list) -> None:
+    """The runs against published reference tables, at the tables' printed precision (2CR: four decimals)."""
+    rows = [(r, c) for r in results_ for c in r.published_checks]
+    if not rows:
+        return
+    table = Table(title="Against published reference tables (OK: equal at the printed decimals; OKish: within 5 in the next)",
+                  title_justify="left")  # fmt: skip
+    for c in ("model", "dataset", "table and row", "metric", "published", "observed", "diff", "verdict"):
+        table.add_column(c, justify="right" if c in ("published", "observed", "diff") else "left")
+    for r, c in rows:
+        table.add_row(r.target.spec.name, r.target.dataset_name, r.published_from or "", c.metric, f"{c.expected:.4f}",
+                      "—" if c.observed is None else f"{c.observed:.4f}", _diff(c.diff), c.verdict)  # fmt: skip
+    out.print(table)
 
 
 def _task_table(checks: list) -> None:

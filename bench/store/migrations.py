@@ -431,3 +431,26 @@ def m_tasks(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute("CREATE TABLE task_scores (run_id VARCHAR NOT NULL, metric VARCHAR NOT NULL, value DOUBLE, PRIMARY KEY (run_id, metric))")
     con.execute("CREATE TABLE task_items (run_id VARCHAR PRIMARY KEY, items JSON NOT NULL)")
+
+
+# --- issue 19: published reference tables
+@migration
+def m_published(con: duckdb.DuckDBPyConnection) -> None:
+    """Published reference numbers (Pyserini 2CR, MTEB results; bench.published): provenance ``published``, their own
+    table, never joined into runs, means, tests or ranks."""
+    con.execute(
+        """
+        CREATE TABLE published_scores (
+            source VARCHAR NOT NULL,               -- pyserini-2cr | mteb-results
+            row_name VARCHAR NOT NULL,             -- the table's row: a 2CR condition, an MTEB model id
+            dataset VARCHAR NOT NULL,              -- registry name of the data it was measured on
+            split VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            value DOUBLE NOT NULL,
+            decimals INTEGER NOT NULL,             -- printed precision (2CR: 4)
+            source_ref VARCHAR NOT NULL,           -- package + version + file, or repository + path
+            loaded_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (source, row_name, dataset, split, metric)
+        )
+        """
+    )
