@@ -35,11 +35,7 @@ BENCH_LINES = sorted({m.group(1).split("#")[0].strip() for m in re.finditer(r"^(
 def test_readme_bench_commands_exist(line: str, capsys: pytest.CaptureFixture[str]) -> None:
     words = line.split()[1:]
     path = [w for w in words if not w.startswith("-")][:2]
-    r = (
-        bench(capsys, *path[:1], "--help")
-        if path[0] not in GROUPS
-        else bench(capsys, *path[:2], "--help")
-    )
+    r = bench(capsys, *path[:1], "--help") if path[0] not in GROUPS else bench(capsys, *path[:2], "--help")
     assert r.code == 0, r.err
     for opt in (w for w in words if w.startswith("--")):
         assert opt in r.out, f"{line}: option {opt} is not in `bench {' '.join(path)} --help`"
