@@ -47,6 +47,16 @@ def trained_on(training_datasets: Iterable[str], dataset_name: str) -> bool:
     return any(_norm(t) == target or _norm(t).split(":")[0] == target for t in training_datasets)
 
 
+def zero_shot(training_datasets: Iterable[str], metadata: object, dataset_name: str) -> str:
+    """``yes``, ``no (trained on it)`` or ``unknown`` (an import whose training data nothing declares:
+    ``metadata["zero_shot"] == "unknown"``, never shown as zero-shot)."""
+    if trained_on(training_datasets, dataset_name):
+        return "no (trained on it)"
+    if isinstance(metadata, dict) and metadata.get("zero_shot") == "unknown":
+        return "unknown"
+    return "yes"
+
+
 def human_count(n: float | None) -> str:
     """``110_000_000 -> '110M'``; None/NaN -> ``'unknown'``."""
     if n is None or (isinstance(n, float) and math.isnan(n)) or n is pd.NA:
