@@ -143,3 +143,36 @@ def test_closing_a_submission_refuses_hostile_requests(tmp_path: Path, capsys: p
     after = (counts(db), db_rows(db, "SELECT submission_id, status, decision FROM submissions ORDER BY 1"))
     assert after == before
     assert db_rows(db, "SELECT owner_key FROM models WHERE name = 'web-bm25'") == [(accepted,)]
+
+
+def test_the_migration_frees_names_that_pending_uploads_held(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A database written before this change: a pending upload owned its name (models + model_versions rows)."""
+    import duckdb
+
+    from bench.store.db import migrate, schema_version
+    from bench.store.migrations import MIGRATIONS
+
+    inbox, db = tmp_path / "inbox", tmp_path / "results.duckdb"
+    held, accepted = _upload(inbox, "web-a"), _upload(inbox, "web-b")
+    assert bench(capsys, "submit", "process-inbox", "--db", db, "--inbox", inbox).code == 0
+    assert bench(capsys, "submit", "approve", accepted, "--db", db).code == 0
+    con = duckdb.connect(str(db))
+    ((identity,),) = con.execute("SELECT DISTINCT spec_hash FROM runs WHERE model_name = 'web-a'").fetchall()
+    con.execute("INSERT INTO models (name, owner, owner_key, claimed_at) VALUES ('web-a', 'submission', ?, now())", [held])
+    con.execute(
+        f"INSERT INTO model_versions SELECT * REPLACE ('web-a' AS name, '{identity}' AS spec_hash) FROM model_versions WHERE name = 'web-b'"
+    )
+    con.execute("ALTER TABLE submissions DROP COLUMN decision")
+    con.execute("DELETE FROM _migrations WHERE name = 'm_submission_decisions'")
+    con.close()
+    con = duckdb.connect(str(db))
+    try:
+        assert migrate(con) == [next(n for n, name, _ in MIGRATIONS if name == "m_submission_decisions")]
+        assert schema_version(con) == len(MIGRATIONS)
+        assert con.execute("SELECT name, owner_key FROM models ORDER BY 1").fetchall() == [("web-b", accepted)]
+        assert con.execute("SELECT name FROM model_versions ORDER BY 1").fetchall() == [("web-b",)]
+        assert con.execute("SELECT count(*) FROM runs WHERE model_name = 'web-a' AND provenance = 'pending'").fetchone() == (1,)
+    finally:
+        con.close()
+    assert bench(capsys, "submit", "approve", held, "--db", db).code == 0  # its name was free again, and is claimed now
+    assert db_rows(db, "SELECT owner_key FROM models WHERE name = 'web-a'") == [(held,)]
