@@ -19,6 +19,7 @@ written (exit 3 for the dataset, 2 for the spec, model card or provenance, 6 for
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import asdict, dataclass, replace
@@ -179,10 +180,9 @@ def _identity(rec: RunRecord, path: Path) -> tuple[Any, Writer]:
         if spec.spec_hash != rec.spec_hash:
             raise _refuse(SpecError, path, "spec_hash", f"claims {rec.spec_hash[:12]}, the saved spec hashes to {spec.spec_hash[:12]}")
         model = model_row(spec)
-        for field, value in asdict(model).items():
-            saved = asdict(rec.model).get(field)
-            if field == "training_datasets":
-                saved, value = tuple(saved or ()), tuple(value)
+        plain = json.loads(json.dumps(asdict(rec.model), default=str))  # compared as JSON: tuples and lists alike
+        for field, value in json.loads(json.dumps(asdict(model), default=str)).items():
+            saved = plain.get(field)
             if saved != value:
                 raise _refuse(SpecError, path, f"model.{field}", f"claims {saved!r}, the saved spec says {value!r}")
         committed = reference_spec_hashes().get(spec.name)

@@ -197,3 +197,31 @@ def test_a_saved_run_file_is_local_whatever_it_claims(
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1 and ": writer.provenance: " in r.err, r.err
     assert "Traceback" not in r.err and saved.exists()
     assert db_rows(db_path, "SELECT count(*) FROM runs") == [(0,)]
+
+
+@pytest.mark.parametrize("spec_file", sorted(p.name for p in (ROOT / "models").glob("*.yaml")))
+def test_a_saved_run_of_every_reference_spec_passes_verification(home: Path, db_path: Path, spec_file: str) -> None:
+    """No false refusal: the saved spec of each committed model round-trips to its hash, card and provenance."""
+    from bench.saved_runs import verify_saved
+    from bench.store.saved import load_saved
+
+    spec_path = ROOT / "models" / spec_file
+    spec = load_spec(spec_path)
+    ds = resolve_dataset("adi")
+    run = Run.from_scores({q: {d: 1.0 for d in docs} for q, docs in list(ds.qrels().items())[:5]}, tag=spec.name)
+    rec = run_record(
+        model=model_row(spec),
+        dataset=ds,
+        stats=ds.validate(),
+        run=run,
+        evaluation=evaluate(run, ds.qrels(), with_defaults(), ds.drop_identical_ids),
+        timings=Timings(),
+        started_at=datetime.now(UTC).replace(tzinfo=None),
+        writer=spec_writer(spec_path, spec.spec_hash),
+        spec_hash=spec.spec_hash,
+        spec=spec,
+    )
+    saved, _ = load_saved(save_record(rec, db_path))
+    checked = verify_saved(saved, db_path)
+    assert checked.writer.provenance == "reference" and checked.spec_hash == spec.spec_hash
+    assert checked.evaluation.aggregate == pytest.approx(dict(rec.evaluation.aggregate))
