@@ -62,7 +62,7 @@ def test_pending_uploads_share_a_name_and_the_second_approval_is_exit_9(tmp_path
                    f"'{second}'") == [("pending",)]  # fmt: skip
 
 
-@pytest.mark.parametrize("taker", ["bench eval --record", "bench submit ingest", "bench run of a local spec"])
+@pytest.mark.parametrize("taker", ["bench eval --record", "bench submit ingest", "bench run of a local spec", "bench import mteb"])
 def test_a_pending_name_can_be_taken_and_its_approval_is_then_exit_9(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], taker: str
 ) -> None:
@@ -80,6 +80,15 @@ def test_a_pending_name_can_be_taken_and_its_approval_is_then_exit_9(
         (folder / "submission.yaml").write_text("\n".join(line for line in text.splitlines() if "time" not in line) + "\n")
         r = bench(capsys, "submit", "ingest", folder, "--db", db)
         owner = "submission"
+    elif taker == "bench import mteb":
+        import json
+
+        from tests.interop.test_mteb_import import V1_SCIFACT
+
+        results = tmp_path / "SciFact.json"
+        results.write_text(json.dumps(V1_SCIFACT))
+        r = bench(capsys, "import", "mteb", results, "--model", "web-bm25", "--family", "lexical", "--db", db)
+        owner = "imported"
     else:
         spec = tmp_path / "web-bm25.yaml"
         spec.write_text((EXAMPLE.parent.parent / "models" / "bm25-flat.yaml").read_text().replace("name: bm25-flat", "name: web-bm25"))
