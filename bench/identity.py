@@ -15,7 +15,8 @@ run provenance     when                                                         
 ``reproduced``     a passing ``bench reproduce`` of such a spec, or of the very files     ``reference`` /
                    a submission sent (sha256 checked)                                    ``submission``
 ``local``          any other spec, a bare run file, a model given on the command line     ``local``
-``self-reported``  a submission (``pending`` until approved when it came from the site)  ``submission``
+``self-reported``  a submission (``pending`` until approved when it came from the site;  ``submission``
+                   a pending one owns no name until then)
 ``imported``       results read from another platform's files (aggregates only)          ``imported``
 =================  ==================================================================  ==============
 """

@@ -29,12 +29,13 @@ from bench.evaluation.overview import (  # noqa: F401  (moved to bench/ for `ben
     human_count,
     select_models,
     trained_on,
+    zero_shot,
 )
 
 METRIC_ORDER: tuple[str, ...] = tuple(str(m) for m in DEFAULT_MEASURES)
 BASELINE_MODEL = "bm25-flat"
 """The model the Dataset page tests against and the Compare page offers as B, when present."""
-FAMILY_ORDER = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label")
+FAMILY_ORDER = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label", "unknown")
 
 
 def metric_choices(available: Iterable[str]) -> list[str]:

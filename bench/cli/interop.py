@@ -97,7 +97,17 @@ def import_mteb(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="Record under this brewbench name (default: the MTEB model id, normalised).")
     ] = None,
-    family: Annotated[str, typer.Option(help="Model family to record (MTEB files do not say).")] = "dense",
+    family: Annotated[
+        str | None, typer.Option(help="Model family to record (default: model_meta.json's model_type, else unknown).")
+    ] = None,
+    zero_shot: Annotated[
+        str | None,
+        typer.Option(
+            "--zero-shot",
+            help="yes or no: trained on none / all of the imported collections "
+            "(default: model_meta.json's training_datasets, else unknown).",
+        ),
+    ] = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -109,15 +119,17 @@ def import_mteb(
     """
     from datetime import UTC, datetime
 
-    from bench.interop.mteb_import import Plan, plan_import
+    from bench.interop.mteb_import import Plan, plan_import, zero_shot_on
     from bench.interop.mteb_task_import import plan_task_import, task_files
     from bench.store.db import open_writer
     from bench.store.imports import record_imports
 
     tfiles = task_files(path)
-    task_plan = plan_task_import(tfiles, model=model, family=family)  # every file checked before anything is written
+    task_plan = plan_task_import(tfiles, model=model, family=family, zero_shot=zero_shot)  # every file checked before anything is written
     only_tasks = path.is_file() and bool(tfiles)
-    plan = Plan([], [], {}) if only_tasks else plan_import(path, model=model, family=family, skip_files=frozenset(tfiles))
+    plan = (
+        Plan([], [], {}) if only_tasks else plan_import(path, model=model, family=family, zero_shot=zero_shot, skip_files=frozenset(tfiles))
+    )
     task_rows = []
     if plan.runs or task_plan:
         from bench.store.tasks import record_task_run
@@ -139,6 +151,8 @@ def import_mteb(
             "task": o.run.task_name,
             "dataset": o.run.dataset,
             "split": o.run.split,
+            "family": o.run.model.family,
+            "zero_shot": zero_shot_on(o.run.model, o.run.dataset),
             "nDCG@10": o.run.metrics.get("nDCG@10"),
             "mteb_version": o.run.tool_version,
             "dataset_revision": o.run.dataset_revision,
@@ -166,9 +180,20 @@ def import_mteb(
         out.print(
             table(
                 f"Imported from {path} into {db_path(db)} (provenance imported: aggregates only)",
-                ["model", "task", "dataset", "split", "nDCG@10", "mteb", "status", "run"],
+                ["model", "family", "task", "dataset", "split", "zero-shot", "nDCG@10", "mteb", "status", "run"],
                 [
-                    [r["model"], r["task"], r["dataset"], r["split"], r["nDCG@10"], r["mteb_version"], r["status"], r["run_id"]]
+                    [
+                        r["model"],
+                        r["family"],
+                        r["task"],
+                        r["dataset"],
+                        r["split"],
+                        r["zero_shot"],
+                        r["nDCG@10"],
+                        r["mteb_version"],
+                        r["status"],
+                        r["run_id"],
+                    ]
                     for r in rows
                 ],
             )

@@ -543,9 +543,14 @@ def db_migrate(db: DbOption = None) -> None:
 
 @db_app.command("record-saved")
 def db_record_saved(db: DbOption = None, json_out: JsonOption = False) -> None:
-    """Record the finished runs that were saved because another process held the database."""
-    from bench.errors import StoreError
-    from bench.store.saved import record_saved, saved_dir
+    """Record the finished runs that were saved because another process held the database.
+
+    Nothing in a saved file is trusted: the dataset is found again and its content hash checked, every metric is
+    recomputed from the saved rankings, the spec hash and the provenance are derived again; a file that does not
+    match its claims is refused (one line naming the file and the field) and nothing of it is written.
+    """
+    from bench.saved_runs import record_saved
+    from bench.store.saved import saved_dir
 
     done = record_saved(db_path(db))
     if json_out:
@@ -554,11 +559,14 @@ def db_record_saved(db: DbOption = None, json_out: JsonOption = False) -> None:
         if not done:
             out.print(f"no saved runs for {db_path(db)} in {saved_dir()}", markup=False)
         for d in done:
-            line = f"recorded run {d.run_id} ({d.file.name})" if d.recorded else f"not recorded: {d.file}: {d.problem}"
-            out.print(line, markup=False, soft_wrap=True)
+            if d.recorded:
+                out.print(f"recorded run {d.run_id} ({d.file.name})", markup=False, soft_wrap=True)
     failed = [d for d in done if not d.recorded]
     if failed:
-        raise StoreError(f"{len(failed)} of {len(done)} saved run(s) could not be recorded; they stay in {saved_dir()}")
+        first = failed[0]
+        assert first.error is not None
+        more = f" ({len(failed) - 1} other saved file(s) refused too; see --json)" if len(failed) > 1 else ""
+        raise type(first.error)(f"{first.error}{more}")
 
 
 def _suite_results(db: Path | None, name: str, metric: str | None, models: list[str], json_out: bool) -> None:

@@ -1,4 +1,4 @@
-"""`bench submit validate|ingest|process-inbox|approve|list`."""
+"""`bench submit validate|ingest|process-inbox|approve|reject|withdraw|list`."""
 
 from __future__ import annotations
 
@@ -119,9 +119,36 @@ def submit_approve(submission_id: Annotated[str, typer.Argument(help="The id `be
     out.print(f"{submission_id}: {model} is published as self-reported", markup=False, soft_wrap=True)
 
 
+@submit_app.command("reject")
+def submit_reject(
+    submission_id: Annotated[str, typer.Argument(help="The id `bench submit list` shows.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with the submission; the submitter reads it).")],
+    db: DbOption = None,
+) -> None:
+    """Reject a pending submission (a maintainer's decision, with a reason): kept on record, never shown, owns no name."""
+    from bench.submissions.ingest import close
+
+    model = close(db_path(db), submission_id, status="rejected", reason=reason)
+    out.print(f"{submission_id}: {model} is rejected (kept on record, never shown)", markup=False, soft_wrap=True)
+
+
+@submit_app.command("withdraw")
+def submit_withdraw(
+    submission_id: Annotated[str, typer.Argument(help="The id `bench submit list` shows.")],
+    contact: Annotated[str, typer.Option("--contact", help="The contact your submission.yaml declares (who you are).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, if you like (kept with the submission).")] = "",
+    db: DbOption = None,
+) -> None:
+    """Withdraw your own pending submission: kept on record, never shown, owns no name."""
+    from bench.submissions.ingest import close
+
+    model = close(db_path(db), submission_id, status="withdrawn", reason=reason, contact=contact)
+    out.print(f"{submission_id}: {model} is withdrawn (kept on record, never shown)", markup=False, soft_wrap=True)
+
+
 @submit_app.command("list")
 def submit_list(
-    status: Annotated[str | None, typer.Option(help="Only this status (pending, self-reported, reproduced).")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status (pending, self-reported, reproduced, rejected, withdrawn).")] = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -134,5 +161,5 @@ def submit_list(
     if json_out:
         emit_json(json.loads(df.to_json(orient="records", date_format="iso")))
         return
-    cols = ["submission_id", "model", "status", "runs", "received_at"]
-    out.print(table(f"Submissions ({db_path(db)})", cols, df[cols].astype(str).values.tolist()))
+    cols = ["submission_id", "model", "status", "runs", "received_at", "reason"]
+    out.print(table(f"Submissions ({db_path(db)})", cols, df[cols].astype(object).where(df[cols].notna(), "").astype(str).values.tolist()))

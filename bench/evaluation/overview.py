@@ -47,6 +47,16 @@ def trained_on(training_datasets: Iterable[str], dataset_name: str) -> bool:
     return any(_norm(t) == target or _norm(t).split(":")[0] == target for t in training_datasets)
 
 
+def zero_shot(training_datasets: Iterable[str], metadata: object, dataset_name: str) -> str:
+    """``yes``, ``no (trained on it)`` or ``unknown`` (an import whose training data nothing declares:
+    ``metadata["zero_shot"] == "unknown"``, never shown as zero-shot)."""
+    if trained_on(training_datasets, dataset_name):
+        return "no (trained on it)"
+    if isinstance(metadata, dict) and metadata.get("zero_shot") == "unknown":
+        return "unknown"
+    return "yes"
+
+
 def human_count(n: float | None) -> str:
     """``110_000_000 -> '110M'``; None/NaN -> ``'unknown'``."""
     if n is None or (isinstance(n, float) and math.isnan(n)) or n is pd.NA:
@@ -83,6 +93,8 @@ class Overview:
     left_out_models: dict[str, list[str]] = field(default_factory=dict)
     trained: frozenset[tuple[str, str]] = frozenset()
     hidden_trained: int = 0
+    hidden_unknown: int = 0
+    """Cells hidden in zero-shot mode because nothing says whether the model trained there (an import, ``unknown``)."""
     empty_datasets: list[str] = field(default_factory=list)
     partial: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     """``(model, column) -> (answered, judged)`` for shown cells whose run did not answer every judged query."""
@@ -131,10 +143,13 @@ def build_overview(cells: pd.DataFrame, models: pd.DataFrame, datasets: pd.DataF
     c["label"] = c["dataset_hash"].map(labels)
     c["trained"] = [trained_on(training[m], names[h]) for m, h in zip(c["model"], c["dataset_hash"], strict=True)]
     trained = frozenset(zip(c.loc[c["trained"], "model"], c.loc[c["trained"], "label"], strict=True))
-    hidden = 0
-    if filters.zero_shot_only:
-        hidden = int(c["trained"].sum())
-        c = c[~c["trained"]]
+    metadata = dict(zip(shown_models["name"], shown_models["metadata"], strict=True)) if "metadata" in shown_models else {}
+    unknown = pd.Series([zero_shot((), metadata.get(m), "") == "unknown" for m in c["model"]], index=c.index, dtype=bool)
+    c["unknown"] = unknown & ~c["trained"].astype(bool)
+    hidden = hidden_unknown = 0
+    if filters.zero_shot_only:  # zero-shot only: neither a trained cell nor one where nobody says (never a guess)
+        hidden, hidden_unknown = int(c["trained"].sum()), int(c["unknown"].sum())
+        c = c[~c["trained"] & ~c["unknown"]]
         trained = frozenset()
 
     wanted = [h for h in labels if filters.datasets is None or h in filters.datasets]
@@ -196,6 +211,7 @@ def build_overview(cells: pd.DataFrame, models: pd.DataFrame, datasets: pd.DataF
         left_out_models=left_out_models,
         trained=trained,
         hidden_trained=hidden,
+        hidden_unknown=hidden_unknown,
         empty_datasets=empty,
         partial=partial,
     )

@@ -6,6 +6,15 @@ normalised to a brewbench name: lower case, the ``/`` (``__`` in folders) as ``-
 A name that is still not valid (longer than 64 characters) is refused with the fix (``--model``). The name is owned
 by the import source (``mteb:<model id>``): it can never take a reference, local or submission name.
 
+Family and zero-shot: what the results say, never a guess. ``--family`` / ``--zero-shot yes|no`` if given, else
+mteb's ``model_meta.json`` beside the results (``model_type`` dense -> ``dense``; sparse with no parameters ->
+``lexical``, with parameters -> ``learned-sparse``; ``training_datasets`` -> the collections it trained on, each
+MTEB task name mapped to its registry name), else ``unknown`` (stored as such, and shown as such: an import is never
+shown as dense or zero-shot because nothing said otherwise). A model without parameters (BM25) trains on nothing.
+
+Checked as strictly as our own results: a split and subset listed twice with different scores is refused (mteb writes
+each once), and so is a ``main_score`` that disagrees with ``ndcg_at_10``, the main score of every retrieval task.
+
 Datasets: a task is mapped by its name through ``bench/datasets/mteb_tasks.yaml``; its data is another copy we cannot
 verify, so the run gets a dataset identity of its own (:func:`bench.store.imports.imported_dataset_hash`).
 """
@@ -16,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench.errors import ResultsFileError
 from bench.identity import Writer, synthetic_identity
@@ -25,6 +35,88 @@ from bench.store.imports import ImportedRun
 from bench.store.models import ModelRow
 
 TOOL = "mteb"
+UNKNOWN = "unknown"
+"""The family, or the zero-shot status, of an import that nothing declares."""
+MAX_TRAINING = 1000
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What is known about an imported model's family and training data, and who said it."""
+
+    family: str
+    family_from: str
+    training: tuple[str, ...]
+    zero_shot: str
+    """``declared`` (``training`` lists every collection it trained on) or ``unknown``."""
+    zero_shot_from: str
+
+    def card_metadata(self) -> dict[str, str]:
+        return {"family_from": self.family_from, "zero_shot": self.zero_shot, "zero_shot_from": self.zero_shot_from}
+
+
+def _meta_family(meta: dict[str, Any], where: Path) -> str | None:
+    kinds = meta.get("model_type")
+    if kinds is None:
+        return None
+    if not isinstance(kinds, list) or not kinds or not all(isinstance(k, str) for k in kinds):
+        raise ResultsFileError(f"{where}: model_type is {str(kinds)[:60]!r}, not a list of model types; fix the file, or pass --family")
+    params = meta.get("n_parameters")
+    if set(kinds) == {"dense"}:
+        return "dense"
+    if set(kinds) == {"sparse"} and isinstance(params, int) and not isinstance(params, bool):
+        return "lexical" if params == 0 else "learned-sparse" if _count(params) else None
+    return None
+
+
+def _meta_training(meta: dict[str, Any], where: Path) -> tuple[str, ...] | None:
+    from bench.ids import id_problem
+    from bench.interop.mteb_names import dataset_for_task
+
+    if "training_datasets" not in meta or meta["training_datasets"] is None:
+        return None
+    raw = meta["training_datasets"]
+    names = list(raw) if isinstance(raw, list | dict) else None
+    if names is None or len(names) > MAX_TRAINING or not all(isinstance(n, str) and id_problem(n) is None for n in names):
+        raise ResultsFileError(
+            f"{where}: training_datasets is not a list of at most {MAX_TRAINING} dataset names; fix the file, or pass --zero-shot yes|no"
+        )
+    return tuple(sorted({dataset_for_task(n) or n for n in names}))
+
+
+def declared(meta: dict[str, Any], where: Path, *, family: str | None, zero_shot: str | None, datasets: list[str]) -> Declared:
+    """The family and training data of one imported model: the options, else ``model_meta.json`` (``where``), else unknown.
+
+    ``zero_shot``: ``yes`` (trained on none of ``datasets``), ``no`` (trained on all of them) or None (from the file).
+    """
+    fam, fam_from = (family, "--family") if family is not None else (None, "")
+    if fam is None:
+        fam = _meta_family(meta, where)
+        fam, fam_from = (fam, "model_meta.json") if fam is not None else (UNKNOWN, UNKNOWN)
+    if zero_shot is not None:
+        return Declared(fam, fam_from, () if zero_shot == "yes" else tuple(sorted(set(datasets))), "declared", "--zero-shot")
+    training = _meta_training(meta, where)
+    if training is not None:
+        return Declared(fam, fam_from, training, "declared", "model_meta.json")
+    if fam == "lexical":  # BM25 and its kin have no parameters: they train on nothing
+        return Declared(fam, fam_from, (), "declared", "lexical: no parameters")
+    return Declared(fam, fam_from, (), UNKNOWN, UNKNOWN)
+
+
+def zero_shot_on(model: ModelRow, dataset: str) -> str:
+    """``yes``, ``no (trained on it)`` or ``unknown``: what an imported model's card says about ``dataset``."""
+    from bench.evaluation.overview import zero_shot
+
+    return zero_shot(model.training_datasets, dict(model.metadata), dataset)
+
+
+def check_options(family: str | None, zero_shot: str | None) -> None:
+    from bench.specs import FAMILIES
+
+    if family is not None and family not in FAMILIES:
+        raise ResultsFileError(f"--family {family[:40]}: not a family; use one of {', '.join(FAMILIES)} (or leave it out: unknown)")
+    if zero_shot is not None and zero_shot not in ("yes", "no"):
+        raise ResultsFileError(f"--zero-shot {zero_shot[:40]}: say yes or no (or leave it out: from model_meta.json, else unknown)")
 
 
 @dataclass(frozen=True)
@@ -50,29 +142,36 @@ def brewbench_name(model_id: str, where: Path) -> str:
     return name
 
 
-def plan_import(path: Path, *, model: str | None = None, family: str = "dense", skip_files: frozenset[Path] = frozenset()) -> Plan:
+def plan_import(
+    path: Path,
+    *,
+    model: str | None = None,
+    family: str | None = None,
+    zero_shot: str | None = None,
+    skip_files: frozenset[Path] = frozenset(),
+) -> Plan:
     """Read every results file under ``path`` (or ``path`` itself) and say what would be imported.
 
     Args:
         path: an MTEB results file, or a folder tree of them.
         model: the brewbench name to record them under (one model only), instead of the name the files give.
-        family: the model family to record (MTEB files do not say).
+        family: the model family to record (default: from model_meta.json, else unknown).
+        zero_shot: ``yes`` or ``no`` on the imported collections (default: from model_meta.json, else unknown).
 
     Raises:
         ResultsFileError: a file is malformed (one line: file, problem, fix); a single file's task is not mapped; no model
             can be told; ``--model`` given for files of several models. Nothing is written.
     """
-    from bench.specs import FAMILIES, NAME_PATTERN
+    from bench.specs import NAME_PATTERN
 
-    if family not in FAMILIES:
-        raise ResultsFileError(f"--family {family}: not a family; use one of {', '.join(FAMILIES)}")
+    check_options(family, zero_shot)
     if model is not None and not re.match(NAME_PATTERN, model):
         raise ResultsFileError(f"--model {model[:80]}: not a model name; use lower-case letters, digits, '.', '_' or '-' (e.g. my-e5)")
     files = [f for f in results_files(path) if f not in skip_files]  # skip_files: embedding-task files (mteb_task_import)
     single = path.is_file()
-    runs: list[ImportedRun] = []
     skipped: list[str] = []
     renamed: dict[str, str] = {}
+    read: list[tuple[MtebFile, str, str, str]] = []
     for file in files:
         mf = read_file(file)
         dataset = dataset_for_task(mf.task_name)
@@ -84,6 +183,7 @@ def plan_import(path: Path, *, model: str | None = None, family: str = "dense", 
                 )
             skipped.append(f"{file}: task {mf.task_name} is not in bench/datasets/mteb_tasks.yaml")
             continue
+        _check_main_scores(mf)
         model_id = mf.model_id or model
         if model_id is None:
             raise ResultsFileError(
@@ -92,27 +192,57 @@ def plan_import(path: Path, *, model: str | None = None, family: str = "dense", 
             )
         name = model or brewbench_name(model_id, file)
         renamed[model_id] = name
-        runs += _runs(mf, dataset, model_id, name, family, skipped)
+        read.append((mf, dataset, model_id, name))
     if model is not None and len(renamed) > 1:
         raise ResultsFileError(
             f"{path}: --model {model} given for the results of {len(renamed)} models ({', '.join(sorted(renamed))}); import one model's folder"
         )
+    runs: list[ImportedRun] = []
+    decided: dict[str, Declared] = {}
+    for mf, dataset, model_id, name in read:
+        if model_id not in decided:  # one card per model: its datasets are every one this import holds for it
+            datasets = [d for _, d, m, _ in read if m == model_id]
+            decided[model_id] = declared(
+                mf.model_meta, mf.path.parent / "model_meta.json", family=family, zero_shot=zero_shot, datasets=datasets
+            )
+        runs += _runs(mf, dataset, model_id, name, decided[model_id], skipped)
     return Plan(runs, skipped, renamed)
 
 
-def _runs(mf: MtebFile, dataset: str, model_id: str, name: str, family: str, skipped: list[str]) -> list[ImportedRun]:
+def _check_main_scores(mf: MtebFile) -> None:
+    """A retrieval task's ``main_score`` is its ``ndcg_at_10``: a file where they disagree is not mteb's."""
+    import math
+
+    from bench.interop.mteb_names import MAIN_SCORE, to_mteb_key
+
+    for s in mf.scores:
+        main, value = s.main_score, s.metrics.get(MAIN_SCORE)
+        if main is not None and value is not None and not math.isclose(main, value, rel_tol=0, abs_tol=1e-9):
+            raise ResultsFileError(
+                f"{mf.path}: scores.{s.split}[{s.hf_subset}].main_score {main!r} disagrees with {to_mteb_key(MAIN_SCORE)} {value!r}, "
+                f"{mf.task_name}'s main score; mteb writes the same value twice: this file was edited, import the one mteb wrote"
+            )
+
+
+def _runs(mf: MtebFile, dataset: str, model_id: str, name: str, known: Declared, skipped: list[str]) -> list[ImportedRun]:
     revision = mf.model_revision
-    identity = synthetic_identity(name, family, f"{TOOL}:{model_id}@{revision or 'unknown'}")
+    identity = synthetic_identity(name, known.family, f"{TOOL}:{model_id}@{revision or 'unknown'}")
     meta = mf.model_meta
     card = ModelRow(
         name=name,
-        family=family,
+        family=known.family,
         kind=None,
         hf_id=model_id if "/" in model_id else None,
         revision=revision,
         parameters=meta.get("n_parameters") if _count(meta.get("n_parameters")) else None,
         dimension=meta.get("embed_dim") if _count(meta.get("embed_dim")) else None,
-        metadata={"imported_from": TOOL, "mteb_model": model_id, "description": f"results imported from {TOOL} files; aggregates only"},
+        training_datasets=known.training,
+        metadata={
+            "imported_from": TOOL,
+            "mteb_model": model_id,
+            "description": f"results imported from {TOOL} files; aggregates only",
+            **known.card_metadata(),
+        },
     )
     subsets = {(s.split, s.hf_subset) for s in mf.scores}
     out = []

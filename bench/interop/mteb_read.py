@@ -155,6 +155,24 @@ def _scores(path: Path, split: str, subset: str, raw: Any) -> SplitScores:
     return SplitScores(split, subset, None if main is None else _number(path, f"{where}.main_score", main), metrics)
 
 
+def _once(path: Path, found: list[SplitScores]) -> list[SplitScores]:
+    """Each split and subset once: a repeat with the same scores is dropped, one with other scores refuses the file."""
+    kept: dict[tuple[str, str], SplitScores] = {}
+    for s in found:
+        first = kept.setdefault((s.split, s.hf_subset), s)
+        if first is not s and (first.metrics != s.metrics or first.main_score != s.main_score):
+            differ = next(
+                (m for m in sorted(set(first.metrics) | set(s.metrics)) if first.metrics.get(m) != s.metrics.get(m)), "main_score"
+            )
+            raise _fail(
+                path,
+                f"scores.{s.split}[{s.hf_subset}] is listed twice with different scores ({differ}: "
+                f"{first.metrics.get(differ, first.main_score)!r} and {s.metrics.get(differ, s.main_score)!r})",
+                "mteb writes each split and subset once; keep the entry mteb wrote",
+            )
+    return list(kept.values())
+
+
 def _split_name(path: Path, split: Any) -> str:
     if not isinstance(split, str) or not _SPLIT.match(split):
         raise _fail(path, f"split name {str(split)[:40]!r} is not a split", "use names such as test or dev")
@@ -190,6 +208,7 @@ def parse(path: Path, data: Any, sha256: str) -> MtebFile:
             if not isinstance(subset, str) or not _SPLIT.match(subset):
                 raise _fail(path, f"scores.{split}[{i}].hf_subset is missing or not a name", "each entry names its subset (default)")
             found.append(_scores(path, split, subset, entry))
+    found = _once(path, found)
     version = _text(path, data, "mteb_version")
     layout = "mteb-v2" if version and re.match(r"^2\.", version) else "mteb-v1"
     return MtebFile(
@@ -227,6 +246,7 @@ def _legacy(path: Path, data: dict[str, Any], sha256: str) -> MtebFile:
             found.append(_scores(path, split, "default", body))
     if not found:
         raise _fail(path, "no split with scores", "point at an MTEB results file")
+    found = _once(path, found)
     return MtebFile(
         path=path,
         sha256=sha256,

@@ -44,11 +44,15 @@ def _fail(path: Path, problem: str, fix: str) -> ResultsFileError:
     return ResultsFileError(f"{path}: {problem}; {fix}")
 
 
-def plan_task_import(files: list[Path], *, model: str | None, family: str) -> list[TaskRunRecord]:
-    """Every task file checked and turned into a record before anything is written (raises one line on the first problem)."""
-    from bench.interop.mteb_export import PROVENANCE_KEY
-    from bench.interop.mteb_import import brewbench_name
+def plan_task_import(files: list[Path], *, model: str | None, family: str | None, zero_shot: str | None = None) -> list[TaskRunRecord]:
+    """Every task file checked and turned into a record before anything is written (raises one line on the first problem).
 
+    Family and zero-shot as :func:`bench.interop.mteb_import.declared` finds them (options, model_meta.json, else unknown).
+    """
+    from bench.interop.mteb_export import PROVENANCE_KEY
+    from bench.interop.mteb_import import brewbench_name, check_options, declared
+
+    check_options(family, zero_shot)
     out: list[TaskRunRecord] = []
     for f in files:
         data, sha = load_json(f)
@@ -63,12 +67,13 @@ def plan_task_import(files: list[Path], *, model: str | None, family: str) -> li
         scores = data.get("scores")
         if not isinstance(scores, dict):
             raise _fail(f, "no 'scores' object", "an MTEB results file has scores: {split: [{main_score, ...}]}")
-        model_id, revision, _ = _model_of(f)
+        model_id, revision, meta = _model_of(f)
         model_id = model_id or model
         if model_id is None:
             raise _fail(f, "cannot tell which model these results are of", "pass --model NAME")
         name = model or brewbench_name(model_id, f)
-        identity = synthetic_identity(name, family, f"{TOOL}:{model_id}@{revision or 'unknown'}")
+        known_model = declared(meta, f.parent / "model_meta.json", family=family, zero_shot=zero_shot, datasets=[known.name])
+        identity = synthetic_identity(name, known_model.family, f"{TOOL}:{model_id}@{revision or 'unknown'}")
         split = known.splits[-1]
         entries = [e for e in scores.get(split) or [] if isinstance(e, dict) and e.get("hf_subset", "default") == "default"]
         if not entries:
@@ -96,8 +101,9 @@ def plan_task_import(files: list[Path], *, model: str | None, family: str) -> li
         task_hash = json_sha256({"tool": TOOL, "task": known.mteb_task, "revision": data.get("dataset_revision"), "split": split})
         when = data.get("date")
         finished = _when(f, when)
-        card = ModelRow(name=name, family=family, kind=None, hf_id=model_id if "/" in model_id else None, revision=revision,
-                        metadata={"imported_from": TOOL, "mteb_model": model_id})  # fmt: skip
+        card = ModelRow(name=name, family=known_model.family, kind=None, hf_id=model_id if "/" in model_id else None, revision=revision,
+                        training_datasets=known_model.training,
+                        metadata={"imported_from": TOOL, "mteb_model": model_id, **known_model.card_metadata()})  # fmt: skip
         out.append(
             TaskRunRecord(
                 run_id=json_sha256({"file": sha, "split": split, "name": name})[:16], model=card,

@@ -4,7 +4,9 @@ An entry is a folder ``<cache>/embeddings/<key>/`` holding ``.npy`` arrays, opti
 ids and a ``meta.json`` that lists each array's shape, dtype and sha256 (and each document's sha256).
 Writers build the folder under a temporary name beside it and publish it with one ``os.replace``: a
 reader sees a complete entry or nothing. When two processes write the same key, the first rename wins and the other discards its copy.
-A reader re-checks shapes and checksums, and treats a damaged entry as a miss.
+A reader re-checks shapes and checksums, and treats a damaged entry as a miss. A writer's temporary folder
+(``.tmp-<owner>-...``) left by a killed process is removed by the next writer once its owner is gone
+(:func:`bench.scratch.clean_scratch`), never while the process that writes it runs.
 
 The key is a hash of everything the vectors depend on (see :func:`cache_key`): the model files, the
 texts (corpus content hash or query texts), the prompt, max length, normalisation, dtype, and the
@@ -19,8 +21,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,12 +33,12 @@ from bench import cache_reads
 from bench.kernels import pinned
 from bench.paths import cache_dir
 from bench.provenance import file_sha256, json_sha256, package_version
+from bench.scratch import clean_scratch, make_scratch
 
 FORMAT = 1
 META = "meta.json"
 IDS = "ids.json"
 _TMP_PREFIX = ".tmp-"
-_STALE_S = 24 * 3600
 _VERSIONED = ("torch", "transformers", "sentence-transformers")
 
 
@@ -183,8 +183,8 @@ class EmbeddingCache:
         If another process published ``key`` first, this copy is discarded (theirs is equivalent).
         """
         self.root.mkdir(parents=True, exist_ok=True)
-        self._prune_stale()
-        work = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{key[:12]}-", dir=self.root))
+        clean_scratch(self.root, (_TMP_PREFIX,))  # what killed writers left behind (never a live writer's folder)
+        work = make_scratch(self.root, _TMP_PREFIX, key[:12])
         try:
             writer = EntryWriter(work)
             yield writer
@@ -202,13 +202,3 @@ class EmbeddingCache:
                             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)
-
-    def _prune_stale(self) -> None:
-        """Remove temporary folders left by writers that died more than a day ago."""
-        now = time.time()
-        for p in self.root.glob(f"{_TMP_PREFIX}*"):
-            try:
-                if now - p.stat().st_mtime > _STALE_S:
-                    shutil.rmtree(p, ignore_errors=True)
-            except OSError:
-                continue

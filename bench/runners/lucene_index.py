@@ -6,7 +6,9 @@ written last, and the folder is published with one ``os.replace``, so a crashed 
 
 Before an entry is reused, its manifest is checked against the files (sizes, then checksums): an entry that
 is damaged (a truncated, changed or missing file), incomplete (no manifest) or of an older format is a miss.
-It is moved aside atomically, deleted, and rebuilt; nobody has to delete the cache by hand.
+It is moved aside atomically, deleted, and rebuilt; nobody has to delete the cache by hand. Build folders
+(``.build-*``) and discarded entries (``.damaged-*``) left by a killed process are removed at the next build or reuse
+(:func:`bench.scratch.clean_scratch`: only once their owner is gone; a concurrent build is never touched).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,13 @@ from bench import cache_reads
 from bench.paths import cache_dir
 from bench.provenance import json_sha256, package_version
 from bench.runners.java import autoclass
+from bench.scratch import clean_scratch, make_scratch
 
 FORMAT = 2
 MARKER = ".brewbench-complete"
 """The manifest of a complete index (JSON: format, corpus hash, each file's bytes and sha256), written last."""
 _DAMAGED_PREFIX = ".damaged-"
+_BUILD_PREFIX = ".build-"
 
 
 def index_size(path: Path) -> int:
@@ -85,7 +88,7 @@ def verify_index(folder: Path, corpus_hash: str) -> bool:
 
 def _discard(folder: Path, root: Path) -> None:
     """Move a damaged entry aside with one rename (so nobody opens it again), then delete it."""
-    aside = Path(tempfile.mkdtemp(prefix=_DAMAGED_PREFIX, dir=root))
+    aside = make_scratch(root, _DAMAGED_PREFIX)
     with contextlib.suppress(FileNotFoundError):  # another process discarded it first
         os.replace(folder, aside / "entry")
     shutil.rmtree(aside, ignore_errors=True)
@@ -98,13 +101,14 @@ def build_or_reuse(corpus_file: Path, corpus_hash: str, config: dict[str, Any], 
     """
     root = cache_dir() / "indexes"
     final = root / f"{config.get('name', 'lucene')}-{index_key(corpus_hash, config)}"
+    clean_scratch(root, (_BUILD_PREFIX, _DAMAGED_PREFIX))  # what killed builds left behind
     if verify_index(final, corpus_hash):
         cache_reads.record("lucene-index")
         return final, True
     root.mkdir(parents=True, exist_ok=True)
     if final.exists():
         _discard(final, root)
-    work = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    work = make_scratch(root, _BUILD_PREFIX)
     try:
         source = work / "input"
         source.mkdir()

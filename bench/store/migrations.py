@@ -454,3 +454,28 @@ def m_published(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+
+
+# --- issue 21: names are owned by what was accepted
+@migration
+def m_submission_decisions(con: duckdb.DuckDBPyConnection) -> None:
+    """A pending submission owns no name (only accepted results do), and a submission can be rejected or withdrawn.
+
+    * ``submissions.decision``: who closed a submission without publishing it and why (``{"by": "maintainer" |
+      "submitter", "reason": ..., "at": ...}``); its status becomes ``rejected`` or ``withdrawn``;
+    * names claimed by a still-pending submission (before this migration a pending upload owned its name) are freed:
+      the ``models`` row, and the versions that have no run but pending ones.
+    """
+    con.execute("ALTER TABLE submissions ADD COLUMN decision JSON")
+    con.execute(
+        """DELETE FROM model_versions mv
+           WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.model_name = mv.name AND r.spec_hash = mv.spec_hash AND r.provenance <> 'pending')
+             AND NOT EXISTS (SELECT 1 FROM task_runs t WHERE t.model_name = mv.name AND t.spec_hash = mv.spec_hash)
+             AND EXISTS (SELECT 1 FROM runs r WHERE r.model_name = mv.name AND r.spec_hash = mv.spec_hash)"""
+    )
+    con.execute(
+        """DELETE FROM models m
+           WHERE m.owner = 'submission'
+             AND m.owner_key IN (SELECT submission_id FROM submissions WHERE status = 'pending')
+             AND NOT EXISTS (SELECT 1 FROM model_versions mv WHERE mv.name = m.name)"""
+    )

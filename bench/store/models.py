@@ -7,6 +7,11 @@ A name is owned. The first writer claims it; later writers must be the same owne
 * ``submission``: the submission that claimed it, only;
 * ``imported``: the same import source, one identity per name.
 
+Only what was accepted owns a name: a ``pending`` submission (an upload waiting for review) claims nothing. Its
+write is checked (a reserved or owned name is refused) but leaves no ``models`` or ``model_versions`` row, so two
+pending submissions may share a name and a later run, import or upload may take it; approving claims the name then
+(:func:`bench.submissions.ingest.approve`), and a name owned by then is refused (exit 9).
+
 The names of committed reference specs are reserved even before their first run. :func:`claim_name` runs inside
 the writer's transaction, so a refused write leaves nothing behind.
 """
@@ -98,6 +103,8 @@ def claim_name(
     one version per name, current from the start.
     """
     check_name(con, model.name, spec_hash, writer)
+    if writer.provenance == "pending":  # not accepted: owns nothing until approved
+        return
     con.execute(
         "INSERT INTO models (name, owner, owner_key, claimed_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
         [model.name, writer.owner, writer.owner_key, now],

@@ -3,7 +3,8 @@
 Nothing computed is lost: when the lock timeout runs out, :func:`save_record` writes the whole
 :class:`~bench.store.runs.RunRecord` (run, evaluation, spec, environment, cost) to
 ``$BENCH_HOME/unsaved/<run id>.json.gz`` — written to a temporary file and published with one ``os.replace`` —
-and ``bench db record-saved`` records every saved run for a database with :func:`record_saved`, then deletes it.
+and ``bench db record-saved`` verifies and records every saved run for a database with
+:func:`bench.saved_runs.record_saved` (nothing in the file is trusted without re-deriving it), then deletes it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import gzip
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.errors import BenchError, StoreError
+from bench.errors import StoreError
 from bench.evaluation.evaluate import EvalResult
 from bench.identity import Writer
 from bench.paths import home_dir
@@ -115,46 +116,3 @@ def load_saved(path: Path) -> tuple[RunRecord, Path]:
         return _decode(obj), Path(obj["db"])
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise StoreError(f"{path}: not a readable saved run ({e}); delete it if it is not yours") from None
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """One saved file: the run it held, and whether it was recorded (else why not)."""
-
-    file: Path
-    run_id: str | None
-    recorded: bool
-    problem: str | None = None
-
-
-def record_saved(db: Path) -> list[Recorded]:
-    """Record every saved run meant for ``db`` (each in its own transaction), deleting each file once recorded."""
-    from bench.store.db import open_writer
-    from bench.store.runs import record_run
-
-    folder = saved_dir()
-    files = sorted(folder.glob("*.json.gz")) if folder.is_dir() else []
-    done: list[Recorded] = []
-    target = db.resolve()
-    pending = []
-    for path in files:
-        try:
-            rec, meant = load_saved(path)
-        except StoreError as e:
-            done.append(Recorded(path, None, False, str(e)))
-            continue
-        if meant != target:
-            continue
-        pending.append((path, rec))
-    if not pending:
-        return done
-    with open_writer(db) as con:
-        for path, rec in pending:
-            try:
-                record_run(con, rec)
-            except BenchError as e:
-                done.append(Recorded(path, rec.run_id, False, str(e)))
-                continue
-            path.unlink(missing_ok=True)
-            done.append(Recorded(path, rec.run_id, True))
-    return done

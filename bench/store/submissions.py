@@ -17,7 +17,9 @@ import pandas as pd
 
 from bench.errors import StoreError
 
-SUBMISSION_STATUSES = ("pending", "self-reported", "reproduced")
+SUBMISSION_STATUSES = ("pending", "self-reported", "reproduced", "rejected", "withdrawn")
+CLOSED = ("rejected", "withdrawn")
+"""Statuses of a submission closed without being published: its runs stay ``pending`` (never shown), on record."""
 
 
 def insert_submission(
@@ -36,7 +38,8 @@ def insert_submission(
     if status not in SUBMISSION_STATUSES:
         raise StoreError(f"submission status '{status}' is not one of {', '.join(SUBMISSION_STATUSES)}")
     con.execute(
-        "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        """INSERT INTO submissions (submission_id, model_name, status, source, metadata, spec, received_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             submission_id,
             model_name,
@@ -64,19 +67,36 @@ def set_provenance(
     con.execute("UPDATE submissions SET status = ?, updated_at = ? WHERE submission_id = ?", [provenance, now, submission_id])
 
 
+def close_submission(con: duckdb.DuckDBPyConnection, *, submission_id: str, status: str, by: str, reason: str, now: datetime) -> None:
+    """Close a pending submission without publishing it (``rejected`` by a maintainer, ``withdrawn`` by its submitter).
+
+    The submission row and its runs stay, as a record; the runs keep provenance ``pending``, which is never shown.
+    """
+    if status not in CLOSED:
+        raise StoreError(f"a submission is closed as {' or '.join(CLOSED)}, not '{status}'")
+    decision = json.dumps({"by": by, "reason": reason, "at": now.isoformat()})
+    con.execute(
+        "UPDATE submissions SET status = ?, decision = ?, updated_at = ? WHERE submission_id = ?", [status, decision, now, submission_id]
+    )
+
+
 @dataclass(frozen=True)
 class SubmissionInfo:
     submission_id: str
     model_name: str
     status: str
     source: str
+    metadata: Mapping[str, Any] | None = None
+    spec: Mapping[str, Any] | None = None
 
 
 def submission_info(con: duckdb.DuckDBPyConnection, submission_id: str) -> SubmissionInfo | None:
     row = con.execute(
-        "SELECT submission_id, model_name, status, source FROM submissions WHERE submission_id = ?", [submission_id]
+        "SELECT submission_id, model_name, status, source, metadata, spec FROM submissions WHERE submission_id = ?", [submission_id]
     ).fetchone()
-    return SubmissionInfo(*row) if row else None
+    if not row:
+        return None
+    return SubmissionInfo(row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else None, json.loads(row[5]) if row[5] else None)
 
 
 def submission_runs(con: duckdb.DuckDBPyConnection, submission_id: str) -> dict[str, str]:
@@ -102,7 +122,8 @@ def submissions_table(con: duckdb.DuckDBPyConnection, status: str | None = None)
     clause, args = ("WHERE s.status = ?", [status]) if status else ("", [])
     return con.execute(
         f"""
-        SELECT s.submission_id, s.model_name AS model, s.status, count(r.run_id) AS runs, s.received_at, s.updated_at, s.source
+        SELECT s.submission_id, s.model_name AS model, s.status, count(r.run_id) AS runs, s.received_at, s.updated_at, s.source,
+               s.decision->>'by' AS closed_by, s.decision->>'reason' AS reason
         FROM submissions s LEFT JOIN submission_runs r USING (submission_id)
         {clause}
         GROUP BY ALL

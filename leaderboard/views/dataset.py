@@ -103,7 +103,6 @@ def _ranked(per_query: pd.DataFrame, cells: pd.DataFrame, baseline: str, test: s
 
 ranked = _ranked(per_query, cells[["model", "run_id", "provenance", "value"]], baseline, test, correction)
 ranked = ranked.sort_values("value", ascending=False).reset_index(drop=True)
-trained = {m: tables.trained_on(models.at[m, "training_datasets"], ds["name"]) for m in ranked["model"]}
 answered = dict(zip(cells["run_id"], zip(cells["answered_queries"], cells["judged_queries"], strict=True), strict=True))
 table = pd.DataFrame(
     {
@@ -123,7 +122,7 @@ table = pd.DataFrame(
         ],
         "W/T/L": ranked["wtl"],
         "Queries": ranked["queries"],
-        "Zero-shot": ["no (trained on it)" if trained[m] else "yes" for m in ranked["model"]],
+        "Zero-shot": [tables.zero_shot(models.at[m, "training_datasets"], models.at[m, "metadata"], ds["name"]) for m in ranked["model"]],
     }
 )
 st.caption(

@@ -41,7 +41,8 @@ with card:
             "parameters": tables.human_count(model["parameters"]),
             "dimension": None if pd.isna(model["dimension"]) else int(model["dimension"]),
             "weights": f"{model['hf_id']}@{model['revision']}" if pd.notna(model["hf_id"]) else None,
-            "training datasets": list(model["training_datasets"]) or "none declared",
+            "training datasets": list(model["training_datasets"])
+            or ("unknown (nothing declares them)" if meta.get("zero_shot") == "unknown" else "none declared"),
             "licence": meta.get("licence"),
         }
     )

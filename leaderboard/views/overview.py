@@ -75,8 +75,12 @@ if view.left_out_models:
     )
 if n_cols and n_avg == 0:
     st.warning("No dataset is shared by every shown model, so there is no mean or rank. Narrow the models or datasets.")
-if view.hidden_trained:
-    st.info(f"Zero-shot only: {view.hidden_trained} cell(s) hidden where the model trained on the dataset.")
+if view.hidden_trained or view.hidden_unknown:
+    st.info(
+        f"Zero-shot only: {view.hidden_trained} cell(s) hidden where the model trained on the dataset"
+        + (f", {view.hidden_unknown} where nothing says whether it did (imported, zero-shot unknown)" if view.hidden_unknown else "")
+        + "."
+    )
 elif view.trained:
     st.caption("Shaded cells: the model declares it trained on that dataset (not zero-shot).")
 if view.empty_datasets:

@@ -245,7 +245,7 @@ def test_a_different_file_for_the_same_results_is_refused(tmp_path: Path, db_pat
     first = mteb_written(tmp_path / "a")
     assert bench(capsys, "import", "mteb", first, "--db", db_path).code == 0
     before = _counts(db_path)
-    second = mteb_written(tmp_path / "b", scores={**SCORES, "ndcg_at_10": 0.4})
+    second = mteb_written(tmp_path / "b", scores={**SCORES, "main_score": 0.4, "ndcg_at_10": 0.4})
     r = bench(capsys, "import", "mteb", second, "--db", db_path)
     assert r.code == 10 and "imported from another file" in r.err and "never replaced silently" in r.err
     assert _counts(db_path) == before

@@ -161,3 +161,17 @@ def test_small_helpers() -> None:
     assert tables.metric_choices(["P@10", "R@100", "nDCG@10", "X@3"]) == ["nDCG@10", "R@100", "P@10", "X@3"]
     assert tables.human_count(110_000_000) == "110M" and tables.human_count(None) == "unknown" and tables.human_count(0) == "0"
     assert tables.trained_on(["ms_marco", "nq"], "MS-MARCO") and not tables.trained_on(["nq"], "scifact")
+
+
+def test_zero_shot_unknown_is_never_taken_for_zero_shot() -> None:
+    """Issue 21, class 9: an import whose training data nothing declares is 'unknown', hidden in zero-shot mode."""
+    cells, models, datasets = _frames()
+    models["metadata"] = [{}, {}, {}, {"imported_from": "mteb", "zero_shot": "unknown"}]
+    everything = tables.build_overview(cells, models, datasets, tables.Filters())
+    assert "anon" in set(everything.table["Model"]) and everything.hidden_unknown == 0
+    view = tables.build_overview(cells, models, datasets, tables.Filters(zero_shot_only=True))
+    assert view.hidden_unknown == 1 and view.hidden_trained == 1
+    assert "anon" not in set(view.table["Model"])
+    assert tables.zero_shot([], models.at[3, "metadata"], "alpha") == "unknown"
+    assert tables.zero_shot(["Beta"], {"zero_shot": "unknown"}, "beta") == "no (trained on it)"
+    assert tables.zero_shot([], {}, "alpha") == "yes"

@@ -218,7 +218,7 @@ def test_reference_model_names_are_reserved(example: Path) -> None:
 def test_a_name_taken_by_another_submission_is_refused(example: Path, populated_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = counts(populated_db)
     r = bench(capsys, "submit", "ingest", example, "--db", populated_db)  # folder acme-copy, model name acme-bm25plus
-    assert r.code == 7 and "model name 'acme-bm25plus' already belongs to submission 'acme-bm25plus'" in r.err
+    assert r.code == 9 and "model name 'acme-bm25plus' already belongs to submission 'acme-bm25plus'" in r.err  # issue 21, class 4
     assert counts(populated_db) == before
 
 
