@@ -1,5 +1,6 @@
 """The cached path stays light (issue 22, part 5): a dense re-run whose vectors are all cached, in a new process,
-never imports torch, transformers, sentence-transformers or the JVM (it has nothing to compute with them)."""
+never imports torch, transformers, sentence-transformers, onnxruntime or the JVM (it has nothing to compute with them):
+the fp32 reference and its ONNX variant."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from tests.clihelp import bench
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "models" / "all-minilm-l6-v2.yaml"
+SPECS = [ROOT / "models" / "all-minilm-l6-v2.yaml", ROOT / "models" / "all-minilm-l6-v2-onnx.yaml"]
 HEAVY = ("torch", "transformers", "sentence_transformers", "jpype", "pyserini", "onnxruntime", "onnx")
 
 # `bench run` as the console script runs it, then the top-level packages of the heavy libraries it left in sys.modules
@@ -28,14 +29,15 @@ _WRAPPER = (
 )
 
 
-def test_cached_dense_rerun_in_a_new_process_imports_no_torch(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_cached_dense_rerun_in_a_new_process_imports_no_torch(spec: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = tmp_path / "results.duckdb"
-    first = bench(capsys, "run", SPEC, "-d", "adi", "--db", db, "--json")  # fills this session's embedding cache
+    first = bench(capsys, "run", spec, "-d", "adi", "--db", db, "--json")  # fills this session's embedding cache
     assert first.code == 0, first.err
     code = _WRAPPER.replace("{heavy}", json.dumps(list(HEAVY)))
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     done = subprocess.run(
-        [sys.executable, "-c", code, "run", str(SPEC), "-d", "adi", "--db", str(db), "--json"],
+        [sys.executable, "-c", code, "run", str(spec), "-d", "adi", "--db", str(db), "--json"],
         env=env,
         capture_output=True,
         text=True,
