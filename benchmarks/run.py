@@ -32,6 +32,7 @@ SECTIONS: dict[str, str] = {
     "splade": "splade:run",
     "tasks": "tasks:run",
     "backends": "backends:run",
+    "backends-latency": "backends:latency",
     "training": "training:run",
     "generation": "generation:run",
     "scale": "scale:run",

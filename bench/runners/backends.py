@@ -5,9 +5,10 @@
 scale per tensor, activations quantised per batch at run time. It runs on CPU only and is deterministic for a given
 torch build and thread count.
 
-ONNX backends are not offered: sentence-transformers' ``backend="onnx"`` needs ``optimum-onnx``, which pins
-transformers < 4.58 (we run 5.x), and ``torch.onnx.export`` needs the ``onnx``/``onnxscript`` packages, which are not
-in the lock file; ``onnxruntime`` alone cannot export.
+``onnx`` exports the transformer once per weights with ``torch.onnx.export`` (TorchScript exporter, opset 17; it needs
+the ``onnx`` package) and computes it with an ONNX Runtime CPU session, threads as the run's (:mod:`bench.runners.onnx_backend`):
+float32 throughout, the same vectors as ``torch`` to ~1e-7. sentence-transformers' own ``backend="onnx"`` is not used:
+it needs ``optimum-onnx``, which pins transformers < 4.58 (we run 5.x).
 
 A backend other than ``torch`` changes the vectors, so it is part of the embedding cache key (:func:`backend_parts`:
 the backend, its library version and the quantisation recipe, which with the weights determine the quantised
@@ -23,10 +24,10 @@ from typing import Any, Literal
 
 from bench.provenance import package_version
 
-Backend = Literal["torch", "torch-int8"]
-BACKENDS: tuple[str, ...] = ("torch", "torch-int8")
+Backend = Literal["torch", "torch-int8", "onnx"]
+BACKENDS: tuple[str, ...] = ("torch", "torch-int8", "onnx")
 DEFAULT_BACKEND = "torch"
-CPU_ONLY = frozenset({"torch-int8"})
+CPU_ONLY = frozenset({"torch-int8", "onnx"})
 _INT8_RECIPE = {"method": "torch.ao.quantization.quantize_dynamic", "modules": ["torch.nn.Linear"], "dtype": "qint8"}
 
 
@@ -34,13 +35,30 @@ def backend_parts(backend: str) -> dict[str, Any]:
     """What ``backend`` adds to an embedding cache key; empty for the default, so existing keys do not move."""
     if backend == DEFAULT_BACKEND:
         return {}
+    if backend == "onnx":
+        from bench.runners import onnx_backend as ox
+
+        return {
+            "backend": backend,
+            "backend_library": ox.libraries(),
+            "backend_recipe": {"export": ox.EXPORT_RECIPE, "session": ox.SESSION_RECIPE},
+        }
     return {"backend": backend, "backend_library": {"torch": package_version("torch")}, "backend_recipe": _INT8_RECIPE}
 
 
-def apply_backend(model: Any, backend: str) -> tuple[Any, str | None]:
-    """``model`` made to compute with ``backend``; returns (model, sha256 of the converted artefact or None for ``torch``)."""
+def apply_backend(model: Any, backend: str, *, weights_files_sha256: str | None = None, threads: int = 1) -> tuple[Any, str | None]:
+    """``model`` made to compute with ``backend``; returns (model, sha256 of the converted artefact or None for ``torch``).
+
+    ``onnx`` needs the model folder's files hash (its export is cached under it) and the threads its session computes with.
+    """
     if backend == DEFAULT_BACKEND:
         return model, None
+    if backend == "onnx":
+        from bench.runners import onnx_backend
+
+        if weights_files_sha256 is None:
+            raise ValueError("backend onnx caches its export by the weights' files hash; pass weights_files_sha256")
+        return onnx_backend.install(model, weights_files_sha256, threads)
     if backend != "torch-int8":
         raise ValueError(f"unknown backend '{backend}'; use one of {', '.join(BACKENDS)}")
     import warnings
@@ -87,8 +105,13 @@ def module_sha256(model: Any) -> str:
 
 def backend_cost(backend: str, artefact_sha256: str | None) -> dict[str, Any]:
     """The environment facts a run records about its backend (in the run's ``cost``)."""
+    version = f"torch {package_version('torch')}"
+    if backend == "onnx":
+        version = (
+            f"onnxruntime {package_version('onnxruntime')} (exported by torch {package_version('torch')}, onnx {package_version('onnx')})"
+        )
     return {
         "backend": backend,
-        "backend_version": f"torch {package_version('torch')}",
+        "backend_version": version,
         "backend_artefact_sha256": artefact_sha256,
     }

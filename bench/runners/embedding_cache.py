@@ -63,6 +63,8 @@ class CachedEmbeddings:
     meta: dict[str, Any]
     documents: dict[str, Any] = field(default_factory=dict)
     """JSON documents stored with :meth:`EntryWriter.put_json`, parsed."""
+    files: dict[str, Path] = field(default_factory=dict)
+    """Opaque files stored with :meth:`EntryWriter.file` (e.g. an exported ONNX model), checked by sha256."""
 
     @property
     def nbytes(self) -> int:
@@ -76,6 +78,7 @@ class EntryWriter:
         self.work = work
         self._arrays: dict[str, np.ndarray] = {}
         self._documents: list[str] = []
+        self._files: list[str] = []
         self.ids: list[str] | None = None
         self.meta: dict[str, Any] = {}
         """Extra facts stored in ``meta.json`` (e.g. a sparse matrix's vocabulary size)."""
@@ -96,6 +99,13 @@ class EntryWriter:
         (self.work / f"{name}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
         self._documents.append(name)
 
+    def file(self, name: str) -> Path:
+        """The path of an opaque file to write (``name`` with its suffix, e.g. ``model.onnx``); checksummed on publish."""
+        if "/" in name or name in (META, IDS) or name.endswith((".npy", ".json")):
+            raise ValueError(f"cache file name '{name}' is reserved or not a plain file name")
+        self._files.append(name)
+        return self.work / name
+
     def set_ids(self, ids: Sequence[str]) -> None:
         self.ids = [str(i) for i in ids]
 
@@ -114,11 +124,17 @@ class EntryWriter:
         for name in self._documents:
             _fsync(self.work / f"{name}.json")
             documents[name] = file_sha256(self.work / f"{name}.json")
+        files = {}
+        for name in self._files:
+            _fsync(self.work / name)
+            files[name] = file_sha256(self.work / name)
         (self.work / IDS).write_text(json.dumps(self.ids), encoding="utf-8")
         _fsync(self.work / IDS)
         body = {**meta, **self.meta, "format": FORMAT, "rows": len(self.ids), "ids_sha256": file_sha256(self.work / IDS), "arrays": arrays}
         if documents:
             body["documents"] = documents
+        if files:
+            body["files"] = files
         (self.work / META).write_text(json.dumps(body, indent=1, sort_keys=True), encoding="utf-8")
         _fsync(self.work / META)
 
@@ -168,13 +184,19 @@ class EmbeddingCache:
                 if file_sha256(path) != sha:
                     return None
                 documents[name] = json.loads(path.read_text(encoding="utf-8"))
+            files = {}
+            for name, sha in meta.get("files", {}).items():
+                path = folder / name
+                if file_sha256(path) != sha:
+                    return None
+                files[name] = path
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if len(ids) != meta.get("rows"):
             return None
         if count:
             cache_reads.record(self.kind)
-        return CachedEmbeddings(path=folder, ids=ids, arrays=arrays, meta=meta, documents=documents)
+        return CachedEmbeddings(path=folder, ids=ids, arrays=arrays, meta=meta, documents=documents, files=files)
 
     @contextmanager
     def writer(self, key: str, meta: dict[str, Any] | None = None) -> Iterator[EntryWriter]:

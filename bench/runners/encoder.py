@@ -54,8 +54,9 @@ class EncoderParams(Params):
     trust_remote_code: bool = False
     """Run code shipped with the model. Never implied: set it in the spec only for a model you have read."""
     backend: Backend = DEFAULT_BACKEND
-    """How the encoder computes: ``torch`` (as loaded, float32) or ``torch-int8`` (PyTorch dynamic int8 quantisation of
-    every Linear layer; CPU only). A variant with another backend is another spec: give it its own name."""
+    """How the encoder computes: ``torch`` (as loaded, float32), ``torch-int8`` (PyTorch dynamic int8 quantisation of
+    every Linear layer; CPU only) or ``onnx`` (the transformer exported to ONNX once per weights and run by ONNX Runtime,
+    float32, CPU only; dense bi-encoders). A variant with another backend is another spec: give it its own name."""
 
     @field_validator("backend")
     @classmethod
@@ -98,7 +99,9 @@ class EncoderRunner(Runner):
         if self.params.max_length is not None:
             model.max_seq_length = self.params.max_length
         model.eval()
-        model, self._backend_sha256 = apply_backend(model, self.params.backend)
+        model, self._backend_sha256 = apply_backend(
+            model, self.params.backend, weights_files_sha256=weights.files_sha256, threads=self.executor.effective_threads()
+        )
         return model
 
     @abstractmethod

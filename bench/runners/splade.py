@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from bench.runners.base import Progress
 from bench.runners.embedding_cache import CachedEmbeddings, EntryWriter
@@ -24,6 +24,13 @@ from bench.runners.search import TopK, sparse_topk
 class SpladeParams(EncoderParams):
     max_active_dims: int | None = Field(None, gt=0)
     """Keep only the largest N weights of each vector (None: keep all non-zero weights)."""
+
+    @field_validator("backend")
+    @classmethod
+    def _no_onnx(cls, v: str) -> str:
+        if v == "onnx":
+            raise ValueError("backend onnx exports a dense encoder's token embeddings, not SPLADE's MLM logits; use torch or torch-int8")
+        return v
 
 
 def to_csr(tensor: Any):

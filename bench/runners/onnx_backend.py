@@ -1,0 +1,163 @@
+"""The ``onnx`` encoder backend: the transformer exported once per weights with ``torch.onnx.export``, run by ONNX Runtime.
+
+Only the transformer is exported (token ids -> ``last_hidden_state``, batch and sequence axes dynamic); tokenisation,
+pooling and normalisation stay sentence-transformers' own, so the vectors differ from torch fp32 only by the kernels
+(measured on MED/ADI texts: per-text cosine 1 - 1e-7). The exported file is an entry of its own cache
+(``<bench cache>/onnx/<key>/model.onnx``), keyed by the model folder's files hash, the export recipe and the versions
+of torch, transformers and onnx; it is published atomically and checked by sha256 on every load, so a damaged or
+truncated file is a miss and is exported again. Its sha256 is the backend artefact a run records.
+
+The session computes on CPU with ``intra_op_num_threads`` = the run's threads (``--threads``, else torch's default),
+sequential execution, ONNX Runtime's default (full) graph optimisation.
+
+Nothing here is imported by a run whose vectors are all cached: the encoder loads its model (and this backend) only
+when it has something to encode.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.errors import RunnerUnavailable
+from bench.paths import cache_dir
+from bench.provenance import package_version
+from bench.runners.embedding_cache import EmbeddingCache, cache_key
+
+OPSET = 17
+MODEL_FILE = "model.onnx"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+"""The tokenizer outputs the exported graph may take, in this order (a tokenizer without token types gives two)."""
+EXPORT_RECIPE: dict[str, Any] = {
+    "exporter": "torch.onnx.export",
+    "dynamo": False,
+    "opset": OPSET,
+    "output": "last_hidden_state",
+    "dynamic_axes": ["batch", "sequence"],
+}
+SESSION_RECIPE: dict[str, Any] = {"provider": "CPUExecutionProvider", "graph_optimization": "all", "execution": "sequential"}
+
+
+def onnx_cache() -> EmbeddingCache:
+    """Exported models, under ``<bench cache>/onnx`` (cache hits count as ``onnx-export``)."""
+    return EmbeddingCache(cache_dir() / "onnx", kind="onnx-export")
+
+
+def libraries() -> dict[str, str | None]:
+    """The versions that determine the exported file (torch, onnx) and the computation (onnxruntime)."""
+    return {name: package_version(name) for name in ("torch", "onnx", "onnxruntime")}
+
+
+def export_key(weights_files_sha256: str, inputs: list[str]) -> str:
+    """Cache key of the export of the model folder with files hash ``weights_files_sha256`` taking ``inputs``."""
+    return cache_key({"onnx_export_of": weights_files_sha256, "recipe": EXPORT_RECIPE, "inputs": inputs, "onnx": package_version("onnx")})
+
+
+def _transformer(model: Any) -> Any:
+    """The sentence-transformers Transformer module whose HF model gives token embeddings; refused otherwise."""
+    first = model[0]
+    config = getattr(first, "modality_config", {}).get("text", {})
+    output = config.get("method_output_name")
+    if (
+        getattr(first, "module_output_name", None) != "token_embeddings"
+        or config.get("method") != "forward"
+        or output
+        not in (
+            "last_hidden_state",
+            ["last_hidden_state"],
+            ("last_hidden_state",),
+        )
+    ):
+        raise RunnerUnavailable(
+            "backend onnx exports a transformer whose output is its token embeddings (last_hidden_state), as dense "
+            f"bi-encoders have; this model's first module is {type(first).__name__} with output {output!r}: use backend torch"
+        )
+    return first
+
+
+def export(hf_model: Any, sample: dict[str, Any], inputs: list[str], target: Path) -> None:
+    """Write ``hf_model`` (token ids -> last_hidden_state) as ONNX to ``target``, traced on the tokenised ``sample``."""
+    import torch
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = hf_model
+
+        def forward(self, *args: Any) -> Any:
+            return self.model(**dict(zip(inputs, args, strict=True)), return_dict=True).last_hidden_state
+
+    axes = {name: {0: "batch", 1: "sequence"} for name in [*inputs, "last_hidden_state"]}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's tracer warnings (shape-dependent Python branches)
+        torch.onnx.export(
+            LastHidden().eval(),
+            tuple(sample[name] for name in inputs),
+            str(target),
+            input_names=inputs,
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+
+
+def exported(model: Any, weights_files_sha256: str, cache: EmbeddingCache | None = None) -> tuple[Path, str, list[str]]:
+    """The ONNX file of ``model``'s transformer (exported and cached on a miss): (path, sha256, input names)."""
+    transformer = _transformer(model)
+    try:
+        import onnx  # noqa: F401  (torch's exporter writes the graph through it)
+    except ImportError as e:
+        raise RunnerUnavailable("backend onnx needs the onnx package to export the model; run `make setup`") from e
+    cache = cache or onnx_cache()
+    sample = model.tokenizer(["a first sample text for tracing", "a second"], padding=True, return_tensors="pt")
+    inputs = [name for name in INPUTS if name in sample]
+    key = export_key(weights_files_sha256, inputs)
+    entry = cache.load(key)
+    if entry is None:
+        meta = {"role": "onnx-export", "weights_files_sha256": weights_files_sha256, "recipe": EXPORT_RECIPE, "inputs": inputs}
+        with cache.writer(key, {**meta, "libraries": libraries()}) as writer:
+            writer.set_ids([])
+            export(transformer.model, sample, inputs, writer.file(MODEL_FILE))
+        entry = cache.load(key, count=False)
+        if entry is None or MODEL_FILE not in entry.files:
+            raise OSError(f"exported model {cache.path(key)} was written but cannot be read back; check the disk")
+    return entry.files[MODEL_FILE], entry.meta["files"][MODEL_FILE], list(entry.meta.get("inputs", inputs))
+
+
+def session(path: Path, threads: int) -> Any:
+    """An ONNX Runtime CPU session over ``path`` computing with ``threads`` intra-op threads."""
+    try:
+        import onnxruntime as ort
+    except ImportError as e:
+        raise RunnerUnavailable("backend onnx needs onnxruntime; run `make setup`") from e
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def install(model: Any, weights_files_sha256: str, threads: int, cache: EmbeddingCache | None = None) -> tuple[Any, str]:
+    """``model`` with its transformer computed by an ONNX Runtime session; returns (model, sha256 of the ONNX file)."""
+    import torch
+
+    transformer = _transformer(model)
+    path, sha256, inputs = exported(model, weights_files_sha256, cache)
+    sess = session(path, threads)
+
+    def forward(features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        feeds = {name: np.ascontiguousarray(features[name].cpu().numpy(), dtype=np.int64) for name in inputs}
+        (hidden,) = sess.run(["last_hidden_state"], feeds)
+        features[transformer.module_output_name] = torch.from_numpy(hidden)
+        return features
+
+    transformer.forward = forward  # the module's __call__ now runs the session; pooling and normalisation are unchanged
+    transformer.onnx_session = sess
+    return model, sha256
