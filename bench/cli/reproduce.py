@@ -24,6 +24,9 @@ def reproduce(
     task: Annotated[
         list[str] | None, typer.Option("--task", "-t", help="Embedding tasks (expected_tasks blocks) instead of datasets (repeat).")
     ] = None,
+    suite: Annotated[
+        str | None, typer.Option("--suite", help="Every retrieval member of this suite that is at hand (`bench suites show NAME`).")
+    ] = None,
     all_specs: Annotated[bool, typer.Option("--all", help="Every spec in --models.")] = False,
     quick: Annotated[bool, typer.Option("--quick", help="Only the small shared collections (what CI runs).")] = False,
     models: Annotated[Path, typer.Option("--models", help="Folder of reference specs for --all.")] = Path("models"),
@@ -57,6 +60,18 @@ def reproduce(
 
     progress = RichProgress(err)
     datasets = list(dataset or [])
+    if suite is not None:
+        from bench.errors import DatasetError
+        from bench.suites.registry import expand, get_suite
+
+        if target is None or not target.is_file() or all_specs or task:
+            raise typer.BadParameter("--suite goes with one spec file (not --all, a submission folder or -t)", param_hint="--suite")
+        suite_datasets, _tasks, missing = expand(get_suite(suite))
+        if missing:
+            err.print(f"{suite}: {len(missing)} member(s) not at hand, not checked: {', '.join(missing)}", markup=False, soft_wrap=True)
+        if not suite_datasets:
+            raise DatasetError(f"no retrieval member of suite {suite} is at hand; `bench suites show {suite}` lists them")
+        datasets += [d for d in suite_datasets if d not in datasets]
     if task:
         if target is None or not target.is_file() or all_specs or datasets:
             raise typer.BadParameter("-t goes with one spec file (not --all, a submission folder or -d)", param_hint="-t")

@@ -131,3 +131,13 @@ def test_run_suite_runs_what_is_at_hand_and_lists_the_rest(
     _use_suites(monkeypatch, tmp_path / "suites.yaml", "suites:\n  - {name: none, members: [scifact]}\n")
     r = bench(capsys, "run", FLAT, "--suite", "none", "--db", str(tmp_path / "other.duckdb"))
     assert r.code == 3 and "no member of suite none is at hand" in r.err and not (tmp_path / "other.duckdb").exists()
+
+
+def test_reproduce_suite_checks_the_members_at_hand(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _use_suites(monkeypatch, tmp_path / "suites.yaml", "suites:\n  - {name: mine, members: [adi, time, scifact]}\n")
+    r = bench(capsys, "reproduce", FLAT, "--suite", "mine", "--no-record", "--json")
+    assert r.code == 0, r.err
+    assert "mine: 1 member(s) not at hand, not checked: scifact" in r.err
+    assert [(d["dataset"], d["verdict"]) for d in r.json()] == [("adi", "OK"), ("time", "OK")]
