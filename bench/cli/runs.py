@@ -18,6 +18,7 @@ from bench.cli.common import (
     db_path,
     emit_json,
     err,
+    note_metric_names,
     out,
     stdout_to_stderr,
     table,
@@ -87,6 +88,7 @@ def run(
     from bench.specs import load_spec
 
     extra = parse_measures(metric or [])  # an unknown metric stops here, before any work
+    note_metric_names(metric)
     if (spec is None) == (model is None):
         raise typer.BadParameter("give a spec file or -m MODEL" + (" (not both)" if spec is not None else ""), param_hint="SPEC")
     adhoc = {"kind": kind, "name": name, "revision": revision, "query_prompt": query_prompt, "document_prompt": document_prompt}
@@ -263,6 +265,7 @@ def eval_(
     if record and (family is None or family not in FAMILIES):
         raise typer.BadParameter(f"family must be one of {', '.join(FAMILIES)}", param_hint="--family")
     measures = with_defaults(metric or [])  # an unknown metric stops here, before anything is read
+    note_metric_names(metric)
     if qrels is not None:
         _eval_qrels_file(run_file, qrels, measures, json_out)
         return
@@ -407,7 +410,10 @@ def results(
     ] = None,
     metric: Annotated[
         list[str] | None,
-        typer.Option("--metric", help="Metric column(s) instead of the headline ones; --pivot takes one (default nDCG@10)."),
+        typer.Option(
+            "--metric",
+            help="Metric column(s) instead of the headline ones (ir_measures or trec_eval names); --pivot takes one (default nDCG@10).",
+        ),
     ] = None,
     pivot: Annotated[
         bool,
@@ -445,6 +451,7 @@ def results(
     from bench.store.runs import results_table
 
     metrics = list(dict.fromkeys(str(parse_measure(m)) for m in metric or []))
+    note_metric_names(metric)
     if pivot and (history or len(metrics) > 1):
         raise typer.BadParameter(
             "--pivot shows one metric of the leaderboard's runs: give one --metric and no --history", param_hint="--pivot"
