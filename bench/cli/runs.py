@@ -42,7 +42,9 @@ def run(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="A Hugging Face id or a local model folder, run without a spec file.")
     ] = None,
-    kind: Annotated[str | None, typer.Option(help="Runner kind for -m: dense or splade (default: from the model folder).")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Runner kind for -m: dense or splade (default: from the model folder; dense for a Hub id).")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Model name for -m (default: from the id, org__model).")] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision for -m (default: main; the weights' sha256 is pinned).")] = None,
     query_prompt: Annotated[str | None, typer.Option(help="-m: text put before each query (e5: 'query: ').")] = None,
@@ -144,9 +146,13 @@ def run(
             executor=executor,
             runner=runner,
         )
-        for outcome in outcomes:
+        for index, outcome in enumerate(outcomes):
             if outcome.error is not None or outcome.summary is None or outcome.output is None:
                 assert outcome.error is not None
+                from bench.errors import RunnerUnavailable
+
+                if isinstance(outcome.error, RunnerUnavailable) and index == 0:
+                    raise outcome.error  # the model cannot run here (not in the cache, no Java): the same on every dataset, said once
                 failed.append((outcome.dataset.name, outcome.error))
                 if len(datasets) > 1:  # one dataset: its error is the command's, printed once below
                     err.print(f"error: {outcome.dataset.name}: {outcome.error}", markup=False, soft_wrap=True)
