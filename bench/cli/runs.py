@@ -462,6 +462,11 @@ def results(
         raise typer.BadParameter(
             "--pivot shows one metric of the leaderboard's runs: give one --metric and no --history", param_hint="--pivot"
         )
+    if metrics and db_path(db).is_file():  # a measure the runs lack is computed from their stored rankings, and cached
+        from bench.store.derived import fill
+
+        for note in fill(db_path(db), metrics, history=history):
+            err.print(f"note: {note}", markup=False, soft_wrap=True)
     with open_read_only(db_path(db)) as con:
         hashes = [d.dataset_hash for ref in dataset or [] for d in find_datasets(con, ref, split)] if dataset else None
         labels = [m.label for ref in model or [] for m in find_models(con, ref)] if model else None
