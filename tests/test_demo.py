@@ -76,3 +76,39 @@ def test_demo_command_runs_specs_and_skips_what_is_recorded(
     assert f"demo-bm25 on adi: nDCG@10 {expected.metrics['nDCG@10']:.4f}" in first.out
     second = bench(capsys, "demo", "--models", models, "--db", db)
     assert "demo-bm25 on adi: already recorded" in second.out
+
+
+def test_a_pair_that_cannot_run_is_skipped_listed_and_the_table_printed(
+    tmp_path: Path, data_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A student whose training collections are absent (only adi and time here) no longer aborts the demo (it exited 3
+    with no table): it is skipped, listed after the table, and -d restricts the datasets (make demo DATASETS="adi")."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "bm25-flat.yaml").write_text((ROOT / "models" / "bm25-flat.yaml").read_text().replace("name: bm25-flat", "name: demo-bm25"))
+    student = (ROOT / "models" / "softlabel-minilm.yaml").read_text().replace("name: softlabel-minilm", "name: demo-student", 1)
+    (models / "softlabel.yaml").write_text(student)
+    (tmp_path / "data").mkdir()
+    for name in ("adi", "time"):
+        (tmp_path / "data" / name).symlink_to(data_root / name)
+    monkeypatch.setenv("BENCH_DATA_PATH", str(tmp_path / "data"))
+    r = bench(capsys, "demo", "--models", models, "--db", tmp_path / "demo.duckdb", "-d", "adi")
+    assert r.code == 0, r.err
+    assert "demo: 2 specs x 1 datasets" in r.out and " on time" not in r.out
+    assert "[1/2] demo-bm25 on adi: nDCG@10" in r.out
+    assert "Recorded runs" in r.out  # the table is printed
+    tail = r.out.split("not run (1 of 2 pairs):", 1)[1]
+    assert "demo-student on adi: dataset 'cranfield' is not on the data path" in tail
+
+
+def test_an_unknown_demo_dataset_is_one_line_before_anything_runs(
+    tmp_path: Path, data_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    r = bench(capsys, "demo", "--models", ROOT / "models", "--db", tmp_path / "demo.duckdb", "-d", "adii")
+    assert r.code != 0 and "adii" in r.err and "\n" not in r.err.strip() and "demo:" not in r.out
+    assert not (tmp_path / "demo.duckdb").exists()
+
+
+def test_make_demo_passes_datasets_to_bench_demo() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(BIN)/bench demo --db results.duckdb $(foreach d,$(DATASETS),-d $(d))" in makefile

@@ -210,3 +210,39 @@ def test_run_computes_records_and_results_shows_extra_metrics(db_path: Path, cap
     for command in (["run", FLAT, "-d", "adi", "--no-record"], ["results", "--db", db_path]):
         unknown = bench(capsys, *command, "--metric", "nDGC@10")
         assert unknown.code == 6 and unknown.err.strip() == "error: unknown metric 'nDGC@10'; did you mean nDCG@10?"
+
+
+def test_trec_eval_names_are_accepted_shown_canonically_and_noted(
+    cranfield_files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ndcg_cut.20, ndcg_cut_5, recip_rank and map as trec_eval users write them: the values are pytrec_eval's own, under
+    ir_measures' names, and each other name says on stderr what it was read as (map is AP, not silently)."""
+    run_file, qrels_file = cranfield_files
+    given = ["ndcg_cut.20", "ndcg_cut_5", "recip_rank", "map"]
+    r = bench(capsys, "eval", run_file, "--qrels", qrels_file, *[a for m in given for a in ("--metric", m)], "--json")
+    assert r.code == 0, r.err
+    ours = r.json()["metrics"]
+    assert list(ours)[6:] == ["nDCG@20", "nDCG@5", "RR", "AP"]
+    notes = [line for line in r.err.splitlines() if line.startswith("note: metric")]
+    assert notes == [
+        "note: metric 'ndcg_cut.20' is trec_eval's name for nDCG@20; shown as nDCG@20",
+        "note: metric 'ndcg_cut_5' is trec_eval's name for nDCG@5; shown as nDCG@5",
+        "note: metric 'recip_rank' is trec_eval's name for RR; shown as RR",
+        "note: metric 'map' is trec_eval's name for AP; shown as AP",
+    ]
+    qd = {q: dict(d) for q, d in resolve_dataset("cranfield").qrels().items()}
+    rd: dict[str, dict[str, float]] = {}
+    for line in run_file.read_text().splitlines():
+        q, _, d, _, s, _ = line.split()
+        rd.setdefault(q, {})[d] = float(s)
+    per_query = pytrec_eval.RelevanceEvaluator(qd, {"ndcg_cut.5,20", "recip_rank", "map"}).evaluate(rd)
+    for ours_name, trec_key in (("nDCG@20", "ndcg_cut_20"), ("nDCG@5", "ndcg_cut_5"), ("RR", "recip_rank"), ("AP", "map")):
+        assert ours[ours_name] == pytest.approx(sum(v[trec_key] for v in per_query.values()) / len(qd), abs=1e-12), ours_name
+
+
+def test_an_unknown_trec_eval_name_is_one_line_with_did_you_mean(
+    cranfield_files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_file, qrels_file = cranfield_files
+    r = bench(capsys, "eval", run_file, "--qrels", qrels_file, "--metric", "ndcg_cutt.10")
+    assert r.code == 6 and r.err.strip() == "error: unknown metric 'ndcg_cutt.10'; did you mean ndcg_cut.10?" and r.out == ""

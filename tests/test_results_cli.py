@@ -134,3 +134,36 @@ def test_pivot_takes_one_metric(capsys: pytest.CaptureFixture[str], db: dict) ->
     assert r.code == 2 and "--pivot" in r.err
     shown = bench(capsys, "results", "--metric", "P@10", "--metric", "AP@1000", "--json", "--db", db["path"])
     assert shown.code == 0 and {"P@10", "AP@1000"} <= set(shown.json()[0]) and "nDCG@10" not in shown.json()[0]
+
+
+def test_a_measure_the_runs_lack_is_computed_from_stored_rankings_cached_and_depth_limited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bench results --metric nDCG@20` showed "—" for runs whose top-1000 rankings are stored: it is computed from them
+    and the dataset's qrels (found on the data path by content hash), cached in the DB, and a deeper cutoff is refused."""
+    from bench.evaluation import evaluate
+
+    path = tmp_path / "derived.duckdb"
+    r = bench(capsys, "run", ROOT / "models" / "bm25-flat.yaml", "-d", "adi", "-d", "cranfield", "--db", path)
+    assert r.code == 0, r.err
+    first = bench(capsys, "results", "--db", path, "--metric", "nDCG@20", "--metric", "ndcg_cut.5", "--json")
+    assert first.code == 0, first.err
+    assert "note: nDCG@20 computed for 2 run(s) from their stored rankings" in first.err and "top 1000 per query" in first.err
+    spec = load_spec(ROOT / "models" / "bm25-flat.yaml")
+    for row in first.json():
+        ds = resolve_dataset(row["dataset"])
+        _, out, _ = execute_run(spec, ds, db=None)
+        direct = evaluate(out.run, ds.qrels(), ["nDCG@20", "nDCG@5"], drop_identical_ids=ds.drop_identical_ids).aggregate
+        assert row["nDCG@20"] == pytest.approx(direct["nDCG@20"], abs=1e-9) and row["nDCG@5"] == pytest.approx(direct["nDCG@5"], abs=1e-9)
+    with open_read_only(path) as con:
+        cached = con.execute("SELECT count(DISTINCT run_id) FROM metrics WHERE metric = 'nDCG@20'").fetchone()
+        per_query = con.execute("SELECT count(*) FROM query_metrics WHERE metric = 'nDCG@20'").fetchone()
+        deepest = con.execute("SELECT max(rank) FROM rankings").fetchone()
+    judged = len(resolve_dataset("adi").qrels()) + len(resolve_dataset("cranfield").qrels())
+    assert cached == (2,) and per_query == (judged,) and deepest == (1000,)
+    again = bench(capsys, "results", "--db", path, "--metric", "nDCG@20", "--json")
+    assert again.code == 0 and "computed" not in again.err  # read from the cache
+    assert all(row["nDCG@20"] is not None for row in again.json())
+    deep = bench(capsys, "results", "--db", path, "--metric", "nDCG@2000")
+    assert deep.code == 6 and deep.out == "" and len(deep.err.strip().splitlines()) == 1
+    assert "needs rankings to depth 2000" in deep.err and "top 1000 per query" in deep.err

@@ -196,3 +196,22 @@ def test_gzipped_corpus_and_queries_are_read_with_the_same_identity(tmp_path: Pa
     fresh = resolve_dataset(str(folder))
     with pytest.raises(Exception, match="cannot read the dataset files"):
         _ = fresh.content_hash
+
+
+def test_an_hf_id_not_packaged_runs_dense_and_offline_says_once_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No --kind needed for a Hub id (dense, as sentence-transformers loads one); offline, one line on how to get it."""
+    from huggingface_hub import constants
+
+    spec, _ = synthesize("someone/absent-model")
+    assert spec.kind == "dense" and spec.family == "dense"
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    r = bench(capsys, "run", "-m", "someone/absent-model", "-d", "adi", "-d", "time", "--no-record")
+    errors = [line for line in r.err.splitlines() if line.startswith("error")]
+    assert r.code == 4 and errors == [
+        "error: model someone/absent-model@main is not in the local Hugging Face cache (HF_HUB_OFFLINE is set); "
+        "get it with `huggingface-cli download someone/absent-model`, or unset HF_HUB_OFFLINE to download it on first use"
+    ]
+    assert "weights.path" not in r.err and "--kind" not in r.err

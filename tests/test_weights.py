@@ -110,8 +110,17 @@ def test_unavailable_weights_say_how_to_get_them(tmp_path: Path, monkeypatch: py
     from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
-    with pytest.raises(RunnerUnavailable, match=r"someone/absent@main are not available locally.*weights\.path.*HF_HUB_OFFLINE"):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(RunnerUnavailable) as e:  # no spec file (bench run -m): weights.path is a field the user never wrote
         resolve_weights(WeightsRef(id="someone/absent", revision="main"))
+    assert str(e.value) == (
+        "model someone/absent@main is not in the local Hugging Face cache (HF_HUB_OFFLINE is set); "
+        "get it with `huggingface-cli download someone/absent`, or unset HF_HUB_OFFLINE to download it on first use"
+    )
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: x\n")
+    with pytest.raises(RunnerUnavailable, match=r"huggingface-cli download someone/absent --revision v2`.*HF_HUB_OFFLINE.*weights\.path"):
+        resolve_weights(WeightsRef(id="someone/absent", revision="v2"), str(spec))  # a spec file may set weights.path
 
 
 @pytest.mark.parametrize("revision", ["0" * 40, "not-a-real-branch", "main", "8b3219a"])

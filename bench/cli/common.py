@@ -137,9 +137,19 @@ MetricOption = Annotated[
     list[str] | None,
     typer.Option(
         "--metric",
-        help="Also compute this metric, on top of the stored default set: any ir_measures name (nDCG@20, 'P(rel=2)@10', Judged@10); repeat.",
+        help="Also compute this metric, on top of the stored default set: any ir_measures name (nDCG@20, 'P(rel=2)@10', Judged@10) or trec_eval name (ndcg_cut.20, recip_rank); repeat.",
     ),
 ]
+
+
+def note_metric_names(texts: list[str] | None) -> None:
+    """On stderr, one line per metric given under another name than the one shown (``map`` is shown as ``AP``)."""
+    from bench.evaluation.measures import alias_note
+
+    for text in dict.fromkeys(texts or []):
+        note = alias_note(text)
+        if note:
+            err.print(f"note: {note}", markup=False, soft_wrap=True)
 
 
 def db_path(db: Path | None) -> Path:

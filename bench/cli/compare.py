@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bench.cli.common import DbOption, JsonOption, SplitOption, app, db_path, emit_json, out, table
+from bench.cli.common import DbOption, JsonOption, SplitOption, app, db_path, emit_json, note_metric_names, out, table
 
 RESAMPLES = 10_000
 SEED = 0
@@ -66,7 +66,8 @@ def compare(
     from bench.store.leaderboard import leaderboard_cells, leaderboard_query_values
     from bench.store.lookup import NotRecorded, find_datasets
 
-    metric = str(parse_measure(metric))
+    given, metric = metric, str(parse_measure(metric))
+    note_metric_names([given])
     if test not in stats.TESTS:
         raise typer.BadParameter(f"'{test}' is not a test; use {' or '.join(stats.TESTS)}", param_hint="--test")
     with open_read_only(db_path(db)) as con:

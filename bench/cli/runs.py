@@ -18,6 +18,7 @@ from bench.cli.common import (
     db_path,
     emit_json,
     err,
+    note_metric_names,
     out,
     stdout_to_stderr,
     table,
@@ -45,7 +46,9 @@ def run(
     model: Annotated[
         str | None, typer.Option("--model", "-m", help="A Hugging Face id or a local model folder, run without a spec file.")
     ] = None,
-    kind: Annotated[str | None, typer.Option(help="Runner kind for -m: dense or splade (default: from the model folder).")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Runner kind for -m: dense or splade (default: from the model folder; dense for a Hub id).")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Model name for -m (default: from the id, org__model).")] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision for -m (default: main; the weights' sha256 is pinned).")] = None,
     query_prompt: Annotated[str | None, typer.Option(help="-m: text put before each query (e5: 'query: ').")] = None,
@@ -91,6 +94,7 @@ def run(
     from bench.specs import load_spec
 
     extra = parse_measures(metric or [])  # an unknown metric stops here, before any work
+    note_metric_names(metric)
     if (spec is None) == (model is None):
         raise typer.BadParameter("give a spec file or -m MODEL" + (" (not both)" if spec is not None else ""), param_hint="SPEC")
     adhoc = {"kind": kind, "name": name, "revision": revision, "query_prompt": query_prompt, "document_prompt": document_prompt}
@@ -168,9 +172,13 @@ def run(
             executor=executor,
             runner=runner,
         )
-        for outcome in outcomes:
+        for index, outcome in enumerate(outcomes):
             if outcome.error is not None or outcome.summary is None or outcome.output is None:
                 assert outcome.error is not None
+                from bench.errors import RunnerUnavailable
+
+                if isinstance(outcome.error, RunnerUnavailable) and index == 0:
+                    raise outcome.error  # the model cannot run here (not in the cache, no Java): the same on every dataset, said once
                 failed.append((outcome.dataset.name, outcome.error))
                 if len(datasets) > 1:  # one dataset: its error is the command's, printed once below
                     err.print(f"error: {outcome.dataset.name}: {outcome.error}", markup=False, soft_wrap=True)
@@ -289,6 +297,7 @@ def eval_(
     if record and (family is None or family not in FAMILIES):
         raise typer.BadParameter(f"family must be one of {', '.join(FAMILIES)}", param_hint="--family")
     measures = with_defaults(metric or [])  # an unknown metric stops here, before anything is read
+    note_metric_names(metric)
     if qrels is not None:
         _eval_qrels_file(run_file, qrels, measures, json_out)
         return
@@ -433,7 +442,10 @@ def results(
     ] = None,
     metric: Annotated[
         list[str] | None,
-        typer.Option("--metric", help="Metric column(s) instead of the headline ones; --pivot takes one (default nDCG@10)."),
+        typer.Option(
+            "--metric",
+            help="Metric column(s) instead of the headline ones (ir_measures or trec_eval names); --pivot takes one (default nDCG@10).",
+        ),
     ] = None,
     pivot: Annotated[
         bool,
@@ -485,10 +497,16 @@ def results(
     from bench.store.runs import results_table
 
     metrics = list(dict.fromkeys(str(parse_measure(m)) for m in metric or []))
+    note_metric_names(metric)
     if pivot and (history or len(metrics) > 1):
         raise typer.BadParameter(
             "--pivot shows one metric of the leaderboard's runs: give one --metric and no --history", param_hint="--pivot"
         )
+    if metrics and db_path(db).is_file():  # a measure the runs lack is computed from their stored rankings, and cached
+        from bench.store.derived import fill
+
+        for note in fill(db_path(db), metrics, history=history):
+            err.print(f"note: {note}", markup=False, soft_wrap=True)
     with open_read_only(db_path(db)) as con:
         hashes = [d.dataset_hash for ref in dataset or [] for d in find_datasets(con, ref, split)] if dataset else None
         labels = [m.label for ref in model or [] for m in find_models(con, ref)] if model else None

@@ -19,8 +19,16 @@ def demo(
     models: Annotated[Path, typer.Option(help="Folder of reference specs.")] = Path("models"),
     db: DbOption = None,
     rerun: Annotated[bool, typer.Option("--rerun", help="Run again even when the same spec already ran on the same data.")] = False,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", "-d", help='Only these datasets (repeat; make demo DATASETS="adi time"); default: every local classic.'),
+    ] = None,
 ) -> None:
-    """Run every reference spec on the demo datasets (fetching SciFact if no local data), then print the results."""
+    """Run every reference spec on the demo datasets (fetching SciFact if no local data), then print the results.
+
+    A pair that cannot run here (a student not trained, its training collection absent, a model not installed) is
+    skipped and listed after the results table; the demo goes on with the others.
+    """
     from bench.demo import pairs, plan
     from bench.execute import execute_run
     from bench.progress import RichProgress
@@ -29,11 +37,12 @@ def demo(
     from bench.training.availability import untrained_reason
 
     path = db_path(db)
-    p = plan(models)
+    p = plan(models, datasets=dataset)
     if p.fetched:
         out.print("no local datasets on the data path: fetched SciFact")
     todo = list(pairs(p))
     out.print(f"demo: {len(p.specs)} specs x {len(p.datasets)} datasets -> {path}")
+    skipped: list[tuple[str, str, str]] = []
     for i, (spec_path, spec, ds) in enumerate(todo, start=1):
         if not rerun and path.is_file():
             with open_read_only(path) as con:
@@ -42,12 +51,25 @@ def demo(
                     continue
         if (untrained := untrained_reason(spec, str(spec_path))) is not None:  # a student: training takes minutes, not a demo's job
             out.print(f"[{i}/{len(todo)}] {spec.name} on {ds.name}: skipped, {untrained}", markup=False, soft_wrap=True)
+            skipped.append((spec.name, ds.name, untrained))
             continue
-        summary, _, _ = execute_run(spec, ds, path, spec_path=spec_path, progress=RichProgress(err))
+        try:
+            summary, _, _ = execute_run(spec, ds, path, spec_path=spec_path, progress=RichProgress(err))
+        except BenchError as e:  # what cannot run here is skipped and listed; the demo goes on
+            out.print(f"[{i}/{len(todo)}] {spec.name} on {ds.name}: skipped, {e}", markup=False, soft_wrap=True)
+            skipped.append((spec.name, ds.name, str(e)))
+            continue
         out.print(
             f"[{i}/{len(todo)}] {spec.name} on {ds.name}: nDCG@10 {summary.metrics['nDCG@10']:.4f}  R@100 {summary.metrics['R@100']:.4f}  ({summary.timings.total_s:.1f}s)"
         )
-    results(dataset=None, model=None, db=path, json_out=False)
+    if path.is_file():
+        results(dataset=None, model=None, db=path, json_out=False)
+    else:
+        out.print(f"no run recorded in {path}", markup=False)
+    if skipped:
+        out.print(f"not run ({len(skipped)} of {len(todo)} pairs):", markup=False)
+        for spec_name, ds_name, why in skipped:
+            out.print(f"  {spec_name} on {ds_name}: {why}", markup=False, soft_wrap=True)
 
 
 # --- issue 4: leaderboard (the Streamlit app lives in leaderboard/app.py)

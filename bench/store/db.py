@@ -35,6 +35,13 @@ NO_NETWORK = {"autoload_known_extensions": False, "autoinstall_known_extensions"
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 
 
+STORAGE_VERSION = "v1.5.0"
+"""The storage format a new database file is written in: DuckDB 1.5's (storage number 68), which every DuckDB from 1.5
+on reads, the DuckDB CLI 1.5.x included; DuckDB 2's own format (the default) is unreadable to those ("version number
+69, can only read 64-68"). A file that exists keeps the format it was created with (`bench db migrate` never rewrites
+it; see the README to convert an older file)."""
+
+
 def check_ours(path: Path) -> None:
     """Refuse an existing file that is not a DuckDB database before DuckDB opens it (an empty file is a new database).
 
@@ -73,7 +80,9 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=dict(NO_NETWORK))
+            new_file = not read_only and not path.exists()
+            config = {**NO_NETWORK, **({"storage_compatibility_version": STORAGE_VERSION} if new_file else {})}
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as e:
             if not any(m in str(e) for m in _LOCK_MARKERS):
                 raise StoreError(f"{path}: cannot open the results database ({e})") from e

@@ -479,3 +479,70 @@ def m_submission_decisions(con: duckdb.DuckDBPyConnection) -> None:
              AND m.owner_key IN (SELECT submission_id FROM submissions WHERE status = 'pending')
              AND NOT EXISTS (SELECT 1 FROM model_versions mv WHERE mv.name = m.name)"""
     )
+
+
+# --- issue 20: documented SQL views for users of the DuckDB CLI (each view and its columns carry COMMENT ON)
+_VIEWS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "latest_runs": (
+        "The latest run of each model version (name + spec hash) on each dataset content, with its headline metrics "
+        "(trec_eval -c means: a judged query without results counts 0).",
+        """
+        SELECT r.run_id, r.model_name, r.spec_hash, d.name AS dataset, d.split, r.dataset_hash, r.provenance,
+               max(CASE WHEN m.metric = 'nDCG@10' THEN m.value END) AS "nDCG@10",
+               max(CASE WHEN m.metric = 'R@100' THEN m.value END) AS "R@100",
+               max(CASE WHEN m.metric = 'R@1000' THEN m.value END) AS "R@1000",
+               r.evaluated_queries AS answered, r.judged_queries AS judged, r.finished_at
+        FROM runs r JOIN datasets d USING (dataset_hash) LEFT JOIN metrics m USING (run_id)
+        WHERE r.run_id IN (
+            SELECT run_id FROM runs
+            QUALIFY row_number() OVER (PARTITION BY model_name, spec_hash, dataset_hash ORDER BY finished_at DESC, run_id) = 1
+        )
+        GROUP BY ALL
+        """,
+        {
+            "run_id": "The run (runs.run_id).",
+            "model_name": "The model's name; with spec_hash it is one model version.",
+            "spec_hash": "Hash of the spec the run was made with (two hashes never share a leaderboard cell).",
+            "dataset": "The dataset's name (a name may stand for several contents: dataset_hash is its identity).",
+            "dataset_hash": "Content hash of corpus, queries and qrels (the dataset's identity).",
+            "provenance": "reference | reproduced | local | self-reported | pending | imported.",
+            "answered": "Judged queries the run returned results for.",
+            "judged": "Queries with judgments in the split.",
+        },
+    ),
+    "query_scores": (
+        "Per-query scores of every run: one row per run, metric and judged query (the inputs of the paired tests).",
+        """
+        SELECT q.run_id, r.model_name, r.spec_hash, d.name AS dataset, r.dataset_hash, q.qid, q.metric, q.value
+        FROM query_metrics q JOIN runs r USING (run_id) JOIN datasets d USING (dataset_hash)
+        """,
+        {
+            "qid": "The query id as the dataset writes it.",
+            "metric": "The measure, as ir_measures writes it (nDCG@10, R@100, ...).",
+            "value": "The query's score; a judged query the run did not answer scores 0.",
+        },
+    ),
+    "reproduction_checks": (
+        "Every `bench reproduce` check: expected vs observed per metric, the tolerance and the verdict (OK | OKish | FAIL).",
+        """
+        SELECT reproduction_id, checked_at, model_name, spec_hash, dataset_name AS dataset, dataset_hash, run_id,
+               metric, expected, observed, diff, tolerance, verdict
+        FROM reproductions
+        """,
+        {
+            "reproduction_id": "One check of one spec on one dataset content.",
+            "run_id": "The run the check vouches for; NULL when it failed.",
+            "diff": "observed - expected.",
+            "verdict": "OK (equal to the expected score), OKish (within the spec's tolerance) or FAIL.",
+        },
+    ),
+}
+
+
+@migration
+def m_views(con: duckdb.DuckDBPyConnection) -> None:
+    for name, (comment, select, columns) in _VIEWS.items():
+        con.execute(f"CREATE VIEW {name} AS {select}")
+        con.execute(f"COMMENT ON VIEW {name} IS '{comment.replace(chr(39), chr(39) * 2)}'")
+        for column, text in columns.items():
+            con.execute(f"COMMENT ON COLUMN {name}.{column} IS '{text.replace(chr(39), chr(39) * 2)}'")

@@ -131,3 +131,60 @@ def test_identical_ids_are_dropped_for_extra_measures_too() -> None:
     dropped = evaluate(run, qrels, ["Judged@1", "P(rel=2)@1", "RR(rel=2)@1"], drop_identical_ids=True).aggregate
     assert kept == {"Judged@1": 1.0, "P(rel=2)@1": 1.0, "RR(rel=2)@1": 1.0}
     assert dropped == {"Judged@1": 1.0, "P(rel=2)@1": 0.0, "RR(rel=2)@1": 0.0}  # document 1 (judged 0) moves to rank 1
+
+
+@pytest.mark.parametrize(
+    ("trec", "canonical"),
+    [
+        ("ndcg_cut.10", "nDCG@10"),
+        ("ndcg_cut_10", "nDCG@10"),
+        ("NDCG_CUT.20", "nDCG@20"),
+        ("recip_rank", "RR"),
+        ("map", "AP"),
+        ("map_cut.1000", "AP@1000"),
+        ("P.10", "P@10"),
+        ("P_10", "P@10"),
+        ("recall.100", "R@100"),
+        ("success.5", "Success@5"),
+        ("Rprec", "Rprec"),
+        ("bpref", "Bpref"),
+        ("ndcg", "nDCG"),
+    ],
+)
+def test_trec_eval_names_are_read_through_ir_measures_and_shown_canonically(trec: str, canonical: str) -> None:
+    m = parse_measure(trec)
+    assert str(m) == canonical
+    assert [m.ir] == ir_measures.parse_trec_measure(trec if trec != "NDCG_CUT.20" else "ndcg_cut.20")  # ir_measures' own reading
+
+
+@pytest.mark.parametrize(
+    ("given", "note"),
+    [
+        ("map", "metric 'map' is trec_eval's name for AP; shown as AP"),
+        ("ndcg_cut.10", "metric 'ndcg_cut.10' is trec_eval's name for nDCG@10; shown as nDCG@10"),
+        ("MRR@10", "metric 'MRR@10' is ir_measures' alias name for RR@10; shown as RR@10"),
+        ("ndcg@10", None),  # only a spelling
+        ("nDCG@10", None),
+    ],
+)
+def test_a_name_read_as_another_says_so(given: str, note: str | None) -> None:
+    from bench.evaluation.measures import alias_note
+
+    assert alias_note(given) == note
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("ndcg_cutt.10", "unknown metric 'ndcg_cutt.10'; did you mean ndcg_cut.10?"),
+        ("recip_rnk", "unknown metric 'recip_rnk'; did you mean recip_rank?"),
+        ("ndcg_cut", "ambiguous metric 'ndcg_cut'; trec_eval's ndcg_cut stands for 9 measures (nDCG@5, nDCG@10, nDCG@15, ...); name one, e.g. ndcg_cut.10"),
+        ("P.5,10", "ambiguous metric 'P.5,10'; trec_eval's P.5,10 stands for 2 measures (P@5, P@10); name one, e.g. P.10"),
+        ("all_trec", "unknown metric 'all_trec'; use an ir_measures or trec_eval name, e.g. nDCG@10, R@100, AP@1000, RR@10, P@10, P(rel=2)@10, Judged@10, Success@5, ndcg_cut.10, recip_rank"),
+    ],
+)  # fmt: skip
+def test_a_wrong_trec_eval_name_is_one_line_with_did_you_mean(bad: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(EvaluationError) as e:
+        parse_measure(bad)
+    assert str(e.value) == message and e.value.exit_code == 6
+    assert capsys.readouterr().out == ""  # ir_measures' "skipped [...]" print never reaches the terminal

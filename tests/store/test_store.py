@@ -127,3 +127,38 @@ def test_reader_waits_for_writer_lock(db_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("BENCH_DB_LOCK_TIMEOUT", "30")
     with open_read_only(db_path) as con:
         assert isinstance(con, duckdb.DuckDBPyConnection)
+
+
+def test_a_new_database_file_is_written_in_a_format_duckdb_1_5_reads(db_path: Path) -> None:
+    """DuckDB 2's default format (storage number 69+) is unreadable to the DuckDB CLI 1.5.x users install; a new file
+    is written in DuckDB 1.5's (storage number 68, tag v1.5.0+)."""
+    import struct
+
+    from bench.store.db import STORAGE_VERSION
+
+    with open_writer(db_path) as con:
+        tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]  # type: ignore[index]
+    assert STORAGE_VERSION == "v1.5.0" and tags["storage_version"] == "v1.5.0+"
+    header = db_path.read_bytes()[:20]
+    assert header[8:12] == b"DUCK" and struct.unpack("<Q", header[12:20])[0] == 68  # DuckDB 1.5 reads 64-68
+    with open_writer(db_path) as con:  # reopened read-write, it stays in that format
+        pass
+    assert struct.unpack("<Q", db_path.read_bytes()[12:20])[0] == 68
+
+
+def test_documented_views_latest_runs_query_scores_reproductions(db_path: Path) -> None:
+    older, newer = _record("r1"), _record("r2")
+    newer = RunRecord(**{**newer.__dict__, "finished_at": datetime(2026, 2, 1)})
+    with open_writer(db_path) as con:
+        record_run(con, older)
+        record_run(con, newer)
+        latest = con.execute('SELECT run_id, model_name, dataset, "nDCG@10", answered, judged FROM latest_runs').fetchall()
+        per_query = con.execute("SELECT count(*), count(DISTINCT run_id) FROM query_scores WHERE metric = 'nDCG@10'").fetchone()
+        checks = con.execute("SELECT count(*) FROM reproduction_checks").fetchone()
+        views = dict(con.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
+        commented = con.execute("SELECT table_name, count(*) FROM duckdb_columns() WHERE comment IS NOT NULL GROUP BY ALL").fetchall()
+    judged = len(resolve_dataset("adi").qrels())
+    assert latest == [("r2", "oracle", "adi", 1.0, judged, judged)]  # one row per model version x dataset: the newest
+    assert per_query == (2 * judged, 2) and checks == (0,)
+    assert set(views) == {"latest_runs", "query_scores", "reproduction_checks"} and all(views.values())
+    assert {t for t, _ in commented} == set(views)
