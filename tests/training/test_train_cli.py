@@ -75,5 +75,8 @@ def test_demo_skips_an_untrained_student_with_the_command_that_trains_it(
     assert bench(capsys, "db", "migrate", "--db", db_path).code == 0
     result = bench(capsys, "demo", "--models", tmp_path, "--db", db_path)
     assert result.code == 0, result.err
-    skipped = [line for line in result.out.splitlines() if "softlabel-mini-test on" in line]
+    lines = result.out.splitlines()
+    skipped = [line for line in lines if line.startswith("[") and "softlabel-mini-test on" in line]
     assert len(skipped) == 7 and all("skipped, its student is not trained here" in line for line in skipped)
+    listed = lines[lines.index(next(line for line in lines if line.startswith("not run ("))) + 1 :]  # the list after the table
+    assert sum("softlabel-mini-test on" in line for line in listed) == 7
