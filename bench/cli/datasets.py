@@ -126,3 +126,8 @@ def datasets_fetch(
 
         folder = fetch(entry, dest or data_dir(), report, url=url)
     out.print(f"{name}: {folder}")
+    from bench.datasets.contents import records_dir
+
+    record = records_dir() / f"{name}.json"
+    if record.is_file():
+        out.print(f"file hashes recorded in {record}", markup=False, soft_wrap=True)

@@ -97,8 +97,55 @@ def _static() -> tuple[KnownContent, ...]:
 
 
 def known_contents() -> tuple[KnownContent, ...]:
-    """Every registered content: ``contents.yaml`` and the published content."""
-    return _static()
+    """Every registered content: ``contents.yaml``, the published content, and the fetch records of this machine."""
+    return _static() + fetched_contents()
+
+
+def records_dir() -> Path:
+    """Where ``bench datasets fetch`` records what it unpacked: ``<home>/fetched/NAME.json`` (one per dataset)."""
+    from bench.paths import home_dir
+
+    return home_dir() / "fetched"
+
+
+def fetched_contents() -> tuple[KnownContent, ...]:
+    """The contents of the verified BEIR zips this machine fetched (:func:`bench.datasets.fetch.record_fetch`)."""
+    folder = records_dir()
+    try:
+        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files)
+    except OSError:
+        return ()
+    return _read_records(stamp)
+
+
+@lru_cache(maxsize=8)
+def _read_records(stamp: tuple[tuple[str, int], ...]) -> tuple[KnownContent, ...]:
+    out: list[KnownContent] = []
+    for name, _ in stamp:
+        path = Path(name)
+        fix = f"delete {path} and run `bench datasets fetch {path.stem}` again"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise DatasetError(f"{path}:1: not a fetch record ({type(e).__name__}); {fix}") from None
+        ok = isinstance(data, dict) and isinstance(data.get("dataset"), str) and isinstance(data.get("files"), dict)
+        splits = data.get("splits") if ok else None
+        if not ok or not isinstance(splits, dict):
+            raise DatasetError(f"{path}:1: a fetch record needs 'dataset', 'files' and 'splits'; {fix}")
+        files = data["files"]
+        for split, row in splits.items():
+            if not (isinstance(row, dict) and _is_sha256(row.get("hash")) and (row.get("scoring") is None or _is_sha256(row["scoring"]))):
+                raise DatasetError(f"{path}:1: splits.{split}: needs a sha256 'hash' (and 'scoring'); {fix}")
+            per_file = {
+                "corpus": files.get("corpus.jsonl"),
+                "queries": files.get("queries.jsonl"),
+                f"qrels/{split}": files.get(f"qrels/{split}.tsv"),
+            }
+            out.append(KnownContent(data["dataset"], str(split), row["hash"], row.get("scoring"),
+                                    per_file if all(_is_sha256(v) for v in per_file.values()) else None,
+                                    f"fetch record {path}", bool(data.get("published", False))))  # fmt: skip
+    return tuple(out)
 
 
 def by_hash(content_hash: str) -> KnownContent | None:
