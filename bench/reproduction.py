@@ -320,7 +320,7 @@ def reproduce(
         from bench.published.tables import applicable
 
         try:
-            pub_rows, pub_note = applicable(target.spec.name, target.spec.spec_hash, ds.file_hashes, target.split)
+            pub_rows, pub_note = applicable(target.spec.name, target.spec.spec_hash, ds.file_hashes, target.split, dataset_hash)
         except BenchError as e:
             return Reproduction(target, dataset_hash=dataset_hash, problem=str(e))
     if target.expected_hash is not None and dataset_hash != target.expected_hash:

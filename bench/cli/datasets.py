@@ -89,6 +89,15 @@ def datasets_validate(dataset: Annotated[str, typer.Argument(help="Name or path.
     out.print(
         f"{ds.name} ({ds.path}) is valid: {stats.documents} documents, {stats.queries} queries ({stats.judged_queries} judged), {stats.qrels} judgments; content hash {ds.content_hash}"
     )
+    known = ds.known
+    same = known is not None and known.hash != ds.files_identity
+    out.print(
+        f"scoring identity {ds.scoring_hash}"
+        + (f"; registered content of {known.dataset} ({known.split}, {known.source})" if known else "; no registered content")
+        + ("; other bytes than the registered copy, the same data as parsed" if same else ""),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @datasets_app.command("fetch")
@@ -117,3 +126,8 @@ def datasets_fetch(
 
         folder = fetch(entry, dest or data_dir(), report, url=url)
     out.print(f"{name}: {folder}")
+    from bench.datasets.contents import records_dir
+
+    record = records_dir() / f"{name}.json"
+    if record.is_file():
+        out.print(f"file hashes recorded in {record}", markup=False, soft_wrap=True)

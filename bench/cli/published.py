@@ -26,7 +26,9 @@ def published_list(
     from bench.published.tables import published, registered_contents
 
     rows = [r for r in published(source) if not dataset or r.dataset in dataset]
-    registered = {name for name, _, _ in registered_contents()}
+    from bench.datasets.contents import fetched_contents
+
+    registered = {name for name, _, _ in registered_contents()} | {k.dataset for k in fetched_contents() if k.published}
     if json_out:
         emit_json([r.as_json() | {"content_registered": r.dataset in registered} for r in rows])
         return
@@ -42,7 +44,8 @@ def published_list(
     for s, ref in refs.items():
         out.print(f"{s}: {ref}", markup=False, soft_wrap=True)
     out.print(
-        f"{len(rows)} numbers; a run is compared with one only on registered content (bench/published/content.yaml), "
+        f"{len(rows)} numbers; a run is compared with one only on registered content (bench/published/content.yaml or a "
+        "fetched BEIR zip), "
         "and published numbers never enter a measured mean, test or rank",
         markup=False,
         soft_wrap=True,

@@ -604,6 +604,8 @@ def _suite_results(db: Path | None, name: str, metric: str | None, models: list[
         return
     if not rows:
         out.print(f"no recorded results for any member of {s.name}", markup=False)
+        for n in t.notes:  # why a recorded run is not counted
+            out.print(n, markup=False, soft_wrap=True)
         return
     body = [[r.model, *[None if r.values[c] is None else f"{r.values[c]:.4f}" for c in t.columns],
              None if r.mean is None else f"{r.mean:.4f}", f"{r.have} of {len(r.values)}"] for r in rows]  # fmt: skip
