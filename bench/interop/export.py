@@ -42,9 +42,8 @@ def export_runs(con: duckdb.DuckDBPyConnection, runs: list[StoredRun], fmt: str,
     if fmt == "mteb":
         from bench.interop.mteb_export import task_result
 
-        for run in runs:
-            task_result(run)  # raises before anything is written
-        return [Exported(write_mteb(run, out), run, fmt) for run in runs]
+        results = [task_result(run, con) for run in runs]  # raises before anything is written
+        return [Exported(write_mteb(run, out, con, result), run, fmt) for run, result in zip(runs, results, strict=True)]
     folder = out / runs[0].label
     _check_stored(con, runs, fmt)
     done = [Exported(write_trec(con, run, folder) if fmt == "trec" else write_per_query(con, run, folder, fmt), run, fmt) for run in runs]
