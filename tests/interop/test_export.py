@@ -187,3 +187,37 @@ def test_metric_and_task_names() -> None:
     assert from_mteb_key("nauc_ndcg_at_10_max") is None and from_mteb_key("main_score") is None
     assert task_for_dataset("nfcorpus") == "NFCorpus" and task_for_dataset("scifact") == "SciFact"
     assert task_for_dataset("cranfield") == "BrewbenchCranfield"
+
+
+def test_export_suite_writes_every_member_it_has_and_lists_the_others(
+    recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mteb import TaskResult
+
+    from bench.suites.registry import get_suite
+
+    r = bench(capsys, "export", "-m", "toy-run", "--suite", "classic-7", "-f", "mteb", "-o", tmp_path / "out", "--db", recorded, "--json")
+    assert r.code == 0, r.err
+    body = r.json()
+    assert [f["member"] for f in body["files"]] == ["adi"]
+    assert TaskResult.from_disk(Path(body["files"][0]["file"])).task_name == "BrewbenchAdi"
+    others = [m.name for m in get_suite("classic-7").leaves() if m.name != "adi"]
+    lines = r.err.strip().splitlines()
+    assert len(lines) == len(others) == len(body["missing"])  # one line per member not exported
+    for name, line in zip(others, lines, strict=True):
+        assert line.startswith(f"classic-7: {name}: no run of toy-run recorded; ") and (
+            "`bench run SPEC -d" in line or "not at hand" in line
+        )
+    # trec too, into the usual per-label folder
+    r = bench(capsys, "export", "-m", "toy-run", "--suite", "classic-7", "-f", "trec", "-o", tmp_path / "trec", "--db", recorded)
+    assert r.code == 0 and (tmp_path / "trec" / "toy-run" / "adi.trec").is_file(), r.err
+    # nothing of the suite recorded, an unknown suite, --suite with -t: one line each, nothing written
+    r = bench(capsys, "export", "-m", "toy-run", "--suite", "beir-13", "-f", "mteb", "-o", tmp_path / "none", "--db", recorded)
+    assert r.code == 5 and "has a recorded run on none of its 13 members" in r.err and "Traceback" not in r.err
+    assert not (tmp_path / "none").exists()
+    r = bench(capsys, "export", "-m", "toy-run", "--suite", "beir-31", "-f", "mteb", "-o", tmp_path / "none", "--db", recorded)
+    assert r.code == 3 and len(r.err.strip().splitlines()) == 1 and "beir-13" in r.err, r.err
+    r = bench(
+        capsys, "export", "-m", "toy-run", "--suite", "classic-7", "-t", "STS15", "-f", "mteb", "-o", tmp_path / "none", "--db", recorded
+    )
+    assert r.code == 2 and "leave -t out" in r.err
