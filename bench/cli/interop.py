@@ -24,13 +24,18 @@ def export(
     task: Annotated[
         list[str] | None, typer.Option("--task", "-t", help="Embedding tasks instead of datasets (--format mteb; repeatable).")
     ] = None,
+    suite: Annotated[
+        str | None,
+        typer.Option("--suite", help="Every member of this suite the version has a run on (`bench suites show NAME`); the others listed."),
+    ] = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Write the stored results of one model version: TREC runs, per-query values, or MTEB's results layout.
 
     The latest run of the version on each dataset is exported; files say where they came from (provenance, spec hash,
-    run id) in a brewbench-export.json beside them, or inside the MTEB file.
+    run id) in a brewbench-export.json beside them, or inside the MTEB file. With --suite, every member the version
+    has a recorded run on is exported and each other member is listed in one line, with why and what to do.
     """
     from bench.interop.export import FORMATS, export_runs
     from bench.store.db import open_read_only
@@ -41,6 +46,13 @@ def export(
     existing = next((p for p in (output, *output.parents) if p.exists() or p.is_symlink()), None)
     if existing is not None and not existing.is_dir():  # checked before the database is read: nothing is written
         raise typer.BadParameter(f"{existing} exists and is not a folder; -o takes a folder (new or existing)", param_hint="--output")
+    if suite is not None:
+        if task:
+            raise typer.BadParameter(
+                "--suite exports the suite's own members (its tasks too, with --format mteb): leave -t out", param_hint="--suite"
+            )
+        _export_suite(model, suite, fmt, tuple(dataset or ()), output, db, json_out)
+        return
     if task:
         if fmt != "mteb" or dataset:
             raise typer.BadParameter("-t exports embedding-task results in MTEB's layout: give --format mteb and no -d", param_hint="-t")
@@ -62,7 +74,33 @@ def export(
     )
 
 
-def _export_tasks(model: str, tasks: list[str], output: Path, db: Path | None, json_out: bool) -> None:
+def _export_suite(model: str, suite: str, fmt: str, extra: tuple[str, ...], output: Path, db: Path | None, json_out: bool) -> None:
+    from bench.cli.common import err
+    from bench.interop.export import export_runs, suite_selection
+    from bench.store.db import open_read_only
+
+    with open_read_only(db_path(db)) as con:
+        chosen = suite_selection(con, model, suite, fmt, extra)
+        done = export_runs(con, chosen.runs, fmt, output) if chosen.runs else []
+    for line in chosen.missing:  # one line per member not exported: which, why, what to do
+        err.print(line, markup=False, soft_wrap=True)
+    rows = [{"member": e.run.dataset, "run_id": e.run.run_id, "provenance": e.run.provenance, "file": str(e.path)} for e in done]
+    if chosen.tasks:
+        rows += _export_tasks(model, chosen.tasks, output, db, json_out, emit=False)
+    label = done[0].run.label if done else model
+    if json_out:
+        emit_json({"model": label, "suite": suite, "format": fmt, "files": rows, "missing": chosen.missing})
+        return
+    out.print(
+        table(
+            f"{label}: suite {suite} exported as {fmt} ({len(rows)} member(s); {len(chosen.missing)} not, listed above)",
+            ["member", "provenance", "run", "file"],
+            [[r["member"], r["provenance"], r["run_id"], r["file"]] for r in rows],
+        )
+    )
+
+
+def _export_tasks(model: str, tasks: list[str], output: Path, db: Path | None, json_out: bool, emit: bool = True) -> list[dict[str, str]]:
     from bench.errors import StoreError
     from bench.interop.mteb_export import write_task_mteb
     from bench.store.db import open_read_only
@@ -84,11 +122,14 @@ def _export_tasks(model: str, tasks: list[str], output: Path, db: Path | None, j
         assert run is not None
         path = write_task_mteb(run, label, output)
         rows.append({"task": run["task_name"], "run_id": run["run_id"], "provenance": run["provenance"], "file": str(path)})
+    if not emit:
+        return [{"member": r["task"], **{k: v for k, v in r.items() if k != "task"}} for r in rows]
     if json_out:
         emit_json({"model": runs[0][0], "format": "mteb", "files": rows})
-        return
+        return rows
     out.print(table(f"{runs[0][0]} exported as mteb", ["task", "provenance", "run", "file"],
                     [[r["task"], r["provenance"], r["run_id"], r["file"]] for r in rows]))  # fmt: skip
+    return rows
 
 
 @import_app.command("mteb")

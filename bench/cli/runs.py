@@ -106,13 +106,24 @@ def run(
     if spec is not None:
         the_spec = load_spec(spec)
     else:
-        from bench.adhoc import parse_param, synthesize
+        from bench.adhoc import parse_param, reference_twin, synthesize
 
         params = dict(parse_param(p) for p in param or [])
         params.update({k: v for k, v in (("query_prompt", query_prompt), ("document_prompt", document_prompt)) if v is not None})
         assert model is not None
         the_spec, text = synthesize(model, kind=kind, name=name, revision=revision, params=params)
-        if save_spec is not None and (save_spec.exists() or save_spec.is_symlink()) and not force:
+        twin = reference_twin(the_spec)
+        if twin is not None and name not in (None, twin[1].name):
+            twin = None  # --name: the user chose another model name for it
+        if twin is not None:  # one identity per model: the same weights and params are the reference spec, not a new model
+            spec, the_spec = twin
+            err.print(
+                f"{model}: same weights (revision {the_spec.weights.revision[:7] if the_spec.weights else '?'}) and params as "
+                f"the reference spec {spec.relative_to(spec.parent.parent)}; running as {the_spec.name} (spec {the_spec.spec_hash[:12]})",
+                markup=False,
+                soft_wrap=True,
+            )
+        elif save_spec is not None and (save_spec.exists() or save_spec.is_symlink()) and not force:
             raise typer.BadParameter(f"{save_spec} exists; pass --force to replace it, or another path", param_hint="--save-spec")
     if engine not in ("local", "ray"):
         raise typer.BadParameter(f"'{engine}' is not an engine; use local or ray", param_hint="--engine")
@@ -207,7 +218,9 @@ def run(
                     emit_json(t_out.summary.as_json())
                 else:
                     _print_task_summary(t_out.summary, db_path(db) if record else None)
-    if save_spec is not None and not failed:  # written only once the run succeeded
+    if save_spec is not None and spec is not None:  # -m ran as a reference spec: that file is the spec that repeats it
+        err.print(f"--save-spec: not written; `bench run {spec} -d ...` repeats this run", markup=False, soft_wrap=True)
+    elif save_spec is not None and not failed:  # written only once the run succeeded
         save_spec.parent.mkdir(parents=True, exist_ok=True)
         save_spec.write_text(text, encoding="utf-8")
         err.print(f"spec written to {save_spec}; `bench run {save_spec} -d ...` repeats this run", markup=False, soft_wrap=True)
