@@ -9,7 +9,8 @@ the model. Any other version (BM25, a variant, ``-m`` with other parameters, a b
 ``brewbench__<name>/<spec hash>/`` (the spec hash is the version, as a revision is mteb's).
 
 Tasks. A collection the task table maps to an MTEB task (``bench/datasets/mteb_tasks.yaml``: ``scifact`` ->
-``SciFact``) is written as that task, ``<revision folder>/SciFact.json``, and ``TaskResult.task`` is mteb's task. A
+``SciFact``) is written as that task, ``<revision folder>/SciFact.json``, and ``TaskResult.task`` is mteb's task, when
+the run scored that task's registered content (a folder merely named ``scifact`` is local). A
 local collection (adi, cranfield, ...: not an MTEB task) goes one folder down, ``<revision folder>/local/BrewbenchAdi.json``:
 still a file ``TaskResult.from_disk`` reads, but outside the ``model/revision/task.json`` pattern mteb's
 ``ResultCache`` loads, so it never merges with MTEB's results, and its ``brewbench.task`` says ``local``.
@@ -36,7 +37,7 @@ from typing import Any
 import duckdb
 
 from bench.errors import BenchError, StoreError
-from bench.interop.mteb_names import MAIN_SCORE, mteb_tasks, task_for_dataset, to_mteb_key
+from bench.interop.mteb_names import MAIN_SCORE, local_task_name, mteb_tasks, task_for_dataset, to_mteb_key
 from bench.store.exports import StoredRun
 
 PROVENANCE_KEY = "brewbench"
@@ -79,6 +80,27 @@ def model_folder(run: StoredRun) -> str:
 def is_mteb_task(dataset: str) -> bool:
     """Whether the registry dataset is exported as an MTEB task (the task table lists it)."""
     return dataset in mteb_tasks().values()
+
+
+def is_mteb_content(run: StoredRun) -> bool:
+    """Whether the run scored the content of the MTEB task its dataset's name maps to.
+
+    The name alone is not enough: a folder called ``scifact`` with other documents is not MTEB's SciFact. The content
+    must be registered for that name (``bench/published/content.yaml``, ``bench/datasets/contents.yaml`` or a
+    ``bench datasets fetch`` record); else the export is a local collection.
+    """
+    from bench.datasets.contents import registered_hashes
+
+    return is_mteb_task(run.dataset) and run.dataset_hash in registered_hashes(run.dataset, run.split)
+
+
+def _local_note(run: StoredRun, task: str) -> str:
+    if is_mteb_task(run.dataset):
+        return (
+            f"{task} is brewbench's collection {run.dataset} with content {run.dataset_hash[:12]}, which is not the registered "
+            f"content of MTEB's {task_for_dataset(run.dataset)} (`bench datasets fetch {run.dataset}` registers the published copy)"
+        )
+    return f"{task} is brewbench's local collection {run.dataset}, not an MTEB task"
 
 
 def _qrels_at_hand(run: StoredRun) -> tuple[dict[str, dict[str, int]], bool] | str:
@@ -148,8 +170,8 @@ def task_result(run: StoredRun, con: duckdb.DuckDBPyConnection | None = None) ->
     scores.update(sorted({**computed, **ours}.items()))
     from bench import __version__
 
-    task = task_for_dataset(run.dataset)
-    local = not is_mteb_task(run.dataset)
+    local = not is_mteb_content(run)
+    task = local_task_name(run.dataset) if local else task_for_dataset(run.dataset)
     return {
         "dataset_revision": run.dataset_hash,
         "task_name": task,
@@ -161,11 +183,7 @@ def task_result(run: StoredRun, con: duckdb.DuckDBPyConnection | None = None) ->
         PROVENANCE_KEY: {
             **run.provenance_record(),
             "brewbench_version": __version__,
-            "task": (
-                {"local": True, "note": f"{task} is brewbench's local collection {run.dataset}, not an MTEB task"}
-                if local
-                else {"local": False, "mteb_task": task}
-            ),
+            "task": ({"local": True, "note": _local_note(run, task)} if local else {"local": False, "mteb_task": task}),
             "evaluation": "trec_eval -c means over every judged query (an unanswered judged query counts 0)",
             "recorded_keys": sorted(ours),
             "computed_keys": (

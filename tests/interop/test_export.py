@@ -123,6 +123,7 @@ def test_a_reference_model_on_an_mteb_task_is_written_where_mteb_writes_it(
                 revision=minilm.weights.revision,
             )
             (done,) = export_runs(con, [run], "mteb", tmp_path / "out")
+            (impostor,) = export_runs(con, [dataclasses.replace(run, dataset_hash="f" * 64)], "mteb", tmp_path / "impostor")
         finally:
             con.close()
     finally:
@@ -136,6 +137,9 @@ def test_a_reference_model_on_an_mteb_task_is_written_where_mteb_writes_it(
     assert (meta["name"], meta["revision"]) == ("sentence-transformers/all-MiniLM-L6-v2", "8b3219a92973c328a8e22fadcfa821b5dc75636a")
     assert meta["n_parameters"] == 22713216  # mteb's own ModelMeta of the model
     assert json.loads(done.path.read_text())["brewbench"]["task"] == {"local": False, "mteb_task": "SciFact"}
+    # a folder merely named like the task, with other content, is a local collection, not mteb's SciFact
+    assert impostor.path == tmp_path / "impostor" / folder.relative_to(tmp_path / "out") / "local" / "BrewbenchAdi.json"
+    assert json.loads(impostor.path.read_text())["brewbench"]["task"]["local"] is True
     # another version of the same weights (a variant, other params) is not that model: brewbench's folder
     other = dataclasses.replace(run, spec_hash="0" * 64)
     from bench.interop.mteb_export import model_folder
