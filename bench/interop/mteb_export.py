@@ -198,19 +198,36 @@ def task_result(run: StoredRun, con: duckdb.DuckDBPyConnection | None = None) ->
     }
 
 
+def _reference_hf(name: str, spec_hash: str) -> tuple[str, str] | None:
+    """``(hf id, revision)`` when version ``name`` / ``spec_hash`` is the reference spec that is that HF model, else None."""
+    from bench.identity import reference_for_weights, reference_specs
+
+    for _, spec in reference_specs():
+        if spec.name == name and spec.spec_hash == spec_hash and spec.weights is not None and spec.weights.revision:
+            twin = reference_for_weights(spec.weights.id, spec.weights.revision)
+            if twin is not None and twin[1].spec_hash == spec_hash:
+                return spec.weights.id, spec.weights.revision
+    return None
+
+
+def _hf_meta(hf: tuple[str, str], record: dict[str, Any]) -> dict[str, Any]:
+    """mteb's own ModelMeta of HF model ``hf`` (id, revision) when mteb knows it, else the fields its layout needs."""
+    try:
+        import mteb
+
+        meta = mteb.get_model_meta(hf[0], hf[1]).to_dict()
+        if meta.get("name") == hf[0] and meta.get("revision") == hf[1]:
+            return {**json.loads(json.dumps(meta, default=str)), PROVENANCE_KEY: record}
+    except Exception:
+        pass
+    return {"name": hf[0], "revision": hf[1], "release_date": None, "languages": ["eng-Latn"], PROVENANCE_KEY: record}
+
+
 def _model_meta(run: StoredRun) -> dict[str, Any]:
     hf = hf_model(run)
     record = {"model": run.label, "spec_hash": run.spec_hash, "family": run.family, "hf_id": run.hf_id, "revision": run.revision}
     if hf is not None:
-        try:
-            import mteb
-
-            meta = mteb.get_model_meta(hf[0], hf[1]).to_dict()
-            if meta.get("name") == hf[0] and meta.get("revision") == hf[1]:
-                return {**json.loads(json.dumps(meta, default=str)), PROVENANCE_KEY: record}
-        except Exception:
-            pass
-        return {"name": hf[0], "revision": hf[1], "release_date": None, "languages": ["eng-Latn"], PROVENANCE_KEY: record}
+        return _hf_meta(hf, record)
     return {
         "name": f"{ORG}/{run.model_name}",
         "revision": run.spec_hash,
@@ -234,7 +251,9 @@ def write_mteb(run: StoredRun, out: Path, con: duckdb.DuckDBPyConnection | None 
 
 
 def write_task_mteb(run: dict[str, Any], label: str, out: Path) -> Path:
-    """Write a recorded task run (:func:`bench.store.tasks.task_run`) as ``out/brewbench__<name>/<spec hash>/<Task>.json``.
+    """Write a recorded task run (:func:`bench.store.tasks.task_run`) where :func:`write_mteb` writes retrieval: the HF
+    id and weights revision of a reference model (else ``brewbench__<name>/<spec hash>``), ``local/`` for a task whose
+    content is not MTEB's.
 
     The scores are mteb's own ``TaskResult`` of the run; the task name is MTEB's when the content is MTEB's, else
     ``Brewbench<Name>``; the ``brewbench`` object carries the provenance, run id, task content hash and origin.
@@ -244,8 +263,10 @@ def write_task_mteb(run: dict[str, Any], label: str, out: Path) -> Path:
         raise StoreError(f"{label} on {run['task_name']}: run {run['run_id']} has no mteb result (an imported one?); nothing to export")
     from bench import __version__
 
-    folder = out / f"{ORG}__{run['model_name']}/{run['spec_hash']}"
-    folder.mkdir(parents=True, exist_ok=True)
+    hf = _reference_hf(str(run["model_name"]), str(run["spec_hash"]))
+    folder = out / (f"{hf[0].replace('/', '__')}/{hf[1]}" if hf else f"{ORG}__{run['model_name']}/{run['spec_hash']}")
+    target = folder if run.get("origin") == "mteb" else folder / LOCAL_FOLDER  # a local or derived task never merges with MTEB's
+    target.mkdir(parents=True, exist_ok=True)
     doc = {
         **result,
         PROVENANCE_KEY: {
@@ -253,8 +274,13 @@ def write_task_mteb(run: dict[str, Any], label: str, out: Path) -> Path:
             "task": run["task_name"], "task_hash": run["task_hash"], "origin": run["origin"], "brewbench_version": __version__,
         },
     }  # fmt: skip
-    path = folder / f"{result['task_name']}.json"
+    path = target / f"{result['task_name']}.json"
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    if hf is not None:
+        (folder / "model_meta.json").write_text(
+            json.dumps(_hf_meta(hf, {"model": label, "spec_hash": run["spec_hash"]}), indent=2) + "\n", encoding="utf-8"
+        )
+        return path
     meta = {"name": f"{ORG}/{run['model_name']}", "revision": run["spec_hash"], "release_date": None, "languages": ["eng-Latn"],
             "framework": ["brewbench"], PROVENANCE_KEY: {"model": label, "spec_hash": run["spec_hash"]}}  # fmt: skip
     (folder / "model_meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -225,3 +225,22 @@ def test_export_suite_writes_every_member_it_has_and_lists_the_others(
         capsys, "export", "-m", "toy-run", "--suite", "classic-7", "-t", "STS15", "-f", "mteb", "-o", tmp_path / "none", "--db", recorded
     )
     assert r.code == 2 and "leave -t out" in r.err
+
+
+@pytest.mark.parametrize(("origin", "sub"), [("mteb", ""), ("local", "local/")])
+def test_a_task_run_of_a_reference_model_is_written_where_its_retrieval_runs_go(tmp_path: Path, origin: str, sub: str) -> None:
+    """`bench export -t` uses the same layout: the HF id + revision folder of the reference MiniLM, ``local/`` when the
+    task's content is not MTEB's; any other version keeps ``brewbench__<name>/<spec hash>/``."""
+    from bench.interop.mteb_export import write_task_mteb
+    from bench.specs import load_spec
+
+    minilm = load_spec(Path(__file__).resolve().parents[2] / "models" / "all-minilm-l6-v2.yaml")
+    run = {"model_name": minilm.name, "spec_hash": minilm.spec_hash, "run_id": "r1", "provenance": "reference",
+           "task_name": "STS16", "task_hash": "a" * 64, "origin": origin,
+           "mteb_result": {"task_name": "STS16", "scores": {"test": [{"main_score": 0.79}]}}}  # fmt: skip
+    path = write_task_mteb(run, minilm.name, tmp_path)
+    folder = tmp_path / "sentence-transformers__all-MiniLM-L6-v2" / "8b3219a92973c328a8e22fadcfa821b5dc75636a"
+    assert path == folder / f"{sub}STS16.json"
+    assert json.loads((folder / "model_meta.json").read_text())["name"] == "sentence-transformers/all-MiniLM-L6-v2"
+    other = write_task_mteb({**run, "spec_hash": "0" * 64}, "x", tmp_path)
+    assert other == tmp_path / "brewbench__all-minilm-l6-v2" / ("0" * 64) / f"{sub}STS16.json"
