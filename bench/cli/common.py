@@ -125,6 +125,47 @@ def _show_flags_as_flags(command: Any) -> None:
         _show_flags_as_flags(sub)
 
 
+# The values of the options that take one of a few, written out here so that `-h` imports nothing heavy;
+# tests/test_help_texts.py checks each against the library's own list.
+ENGINES = ("local", "ray")
+ADHOC_KINDS = ("dense", "splade")  # bench.adhoc.KIND_FAMILY
+EXPORT_FORMATS = ("trec", "csv", "parquet", "mteb")  # bench.interop.export.FORMATS
+FAMILIES = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label")  # bench.specs.FAMILIES
+PUBLISHED_SOURCES = ("pyserini-2cr", "mteb-results")  # bench.published.tables.SOURCES
+SUBMISSION_STATUSES = ("pending", "self-reported", "reproduced", "rejected", "withdrawn")  # bench.store.submissions
+TASK_TYPES = ("STS", "Classification", "PairClassification", "Clustering")
+
+
+def one_of(choices: tuple[str, ...], what: str, *, case_sensitive: bool = True) -> dict[str, Any]:
+    """``typer.Option``/``Argument`` keywords for a value from ``choices``: shown as ``<a|b|c>`` in ``-h``, refused otherwise.
+
+    A value outside ``choices`` is a usage error of one line that lists them and offers the close ones, e.g.
+    ``'rya' is not an engine; use local or ray. Did you mean: ray?``.
+
+    Args:
+        choices: The accepted values, in the order help lists them.
+        what: The value's noun with its article (``an engine``, ``a format``).
+    """
+    from bench.suggest import did_you_mean
+
+    def parse(value: str) -> str:
+        for choice in choices:
+            if value == choice or (not case_sensitive and value.casefold() == choice.casefold()):
+                return choice
+        listed = " or ".join(choices) if len(choices) == 2 else ", ".join(choices)
+        raise typer.BadParameter(f"'{value}' is not {what}; use {listed}.{did_you_mean(value, choices)}")
+
+    return {"parser": parse, "metavar": "<" + "|".join(choices) + ">"}
+
+
+_RST_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+
+
+def rendered(text: str) -> str:
+    """``text`` as a terminal shows it: reST literals (two backticks each side) become Markdown's single backticks."""
+    return _RST_LITERAL.sub(r"`\1`", text)
+
+
 DbOption = Annotated[
     Path | None, typer.Option("--db", help="Results database (default: $BENCH_DB or ./results.duckdb).", show_default=False)
 ]
