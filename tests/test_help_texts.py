@@ -67,6 +67,17 @@ def test_every_help_renders_its_text_and_shows_the_choices(capsys: pytest.Captur
     assert seen == {(p, f) for p, flags in CHOICE_OPTIONS.items() for f in flags}
 
 
+def test_paragraphs_after_the_first_are_reflowed_not_broken_where_the_docstring_broke(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    text = _help(capsys, ("compare",))
+    assert "are never compared. A judged query a run did not answer counts 0 for that run" in text
+    for _path, command in COMMANDS:
+        for paragraph in (getattr(command, "help", None) or "").split("\n\n"):
+            assert "\n" not in paragraph or paragraph.startswith("\b") or "\n-" in paragraph or "\n " in paragraph, paragraph
+
+
 def test_spec_params_meanings_are_rendered(capsys: pytest.CaptureFixture[str]) -> None:
     for kind in ("lucene-bm25", "dense", "splade"):
         r = bench(capsys, "spec", "params", kind, "--json")

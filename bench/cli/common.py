@@ -102,7 +102,7 @@ def _global_options(
 
 
 def build_command() -> TyperGroup:
-    """The click command tree of :data:`app`, ready to run; ``-h`` shows boolean flags as flags.
+    """The click command tree of :data:`app`, ready to run; ``-h`` shows boolean flags as flags and help texts rendered.
 
     typer 0.29 renders every flag in the rich help with a ``<bool>`` type, as if it took a value (``--json <bool>``,
     even its own ``--help <bool>``); a flag's type column is emptied here, once, for every command and group.
@@ -115,7 +115,22 @@ def build_command() -> TyperGroup:
     return root
 
 
+def _reflow(text: str) -> str:
+    """A docstring as help shows it: cleaned, each paragraph on one line (typer 0.29 keeps the docstring's line breaks
+    after the first paragraph, so help came out ragged), reST literals rendered (:func:`rendered`)."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    kept = [p if p.startswith("\b") or re.search(r"^\s*([-*] |\s)", p, re.M) else " ".join(p.split()) for p in paragraphs]
+    return rendered("\n\n".join(kept))
+
+
 def _show_flags_as_flags(command: Any) -> None:
+    if getattr(command, "help", None):
+        command.help = _reflow(command.help)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = rendered(param.help)
     ctx = typer.Context(command, help_option_names=HELP_OPTIONS)
     help_option = command.get_help_option(ctx)  # created once per command and cached by it, so this is the one -h renders
     for param in [*command.params, help_option]:
