@@ -101,7 +101,10 @@ def test_spec_params_meanings_are_rendered(capsys: pytest.CaptureFixture[str]) -
         ),
         (["submit", "list", "--status", "pend"], "Did you mean: pending?"),
         (["eval", "run.trec", "-d", "adi", "--family", "lexcial"], "Did you mean: lexical?"),
-        (["spec", "params", "dens"], "unknown runner kind 'dens'. Did you mean: dense?"),
+        (
+            ["spec", "params", "dens"],
+            "unknown runner kind 'dens'; known kinds: dense, lucene-bm25, reasoning, splade. Did you mean: dense?",
+        ),
     ],
 )
 def test_a_value_outside_the_choices_is_one_line_with_the_close_ones(

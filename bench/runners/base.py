@@ -121,7 +121,7 @@ def runner_class(kind: str) -> type[Runner]:
     if kind not in _KINDS:
         from bench.suggest import did_you_mean
 
-        raise RunnerUnavailable(f"unknown runner kind '{kind}'.{did_you_mean(kind, _KINDS)} Known kinds: {', '.join(sorted(_KINDS))}")
+        raise RunnerUnavailable(f"unknown runner kind '{kind}'; known kinds: {', '.join(sorted(_KINDS))}.{did_you_mean(kind, _KINDS)}")
     module, _, cls = _KINDS[kind].partition(":")
     try:
         mod = importlib.import_module(module)
