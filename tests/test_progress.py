@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -85,7 +86,9 @@ def test_hugging_face_bars_are_off_when_stderr_is_not_a_terminal(
     from transformers.utils import logging as transformers_logging
 
     monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
-    transformers_logging.enable_progress_bar()
+    with warnings.catch_warnings():  # huggingface_hub warns when an earlier in-process `bench` already turned them off
+        warnings.simplefilter("ignore")
+        transformers_logging.enable_progress_bar()
     try:
         assert main(["--version"]) == 0  # stderr is captured here: not a terminal
         assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1" and not transformers_logging.is_progress_bar_enabled()
