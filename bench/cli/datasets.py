@@ -68,9 +68,34 @@ def datasets_list(
         ],
     )
     out.print(listing)
-    out.print(
-        "Data path: " + os.pathsep.join(str(p) for p in __import__("bench.datasets.registry", fromlist=["search_path"]).search_path())
-    )
+    for line in where_looked():
+        out.print(line, markup=False, soft_wrap=True)
+
+
+def where_looked() -> list[str]:
+    """The lines that say where `bench datasets list` looked: each folder of the search path, in order, found or not."""
+    from bench.datasets.registry import has_corpus
+    from bench.paths import data_dir, data_path
+
+    def found(folder: Path, origin: str) -> str:
+        if not folder.exists():
+            what = "missing"
+        elif not folder.is_dir():
+            what = "not a folder"
+        else:
+            n = sum(1 for child in folder.iterdir() if has_corpus(child))
+            what = f"{n} dataset folder{'' if n == 1 else 's'}" if n else "no dataset folders (a BEIR folder has corpus.jsonl)"
+        return f"  {folder}  ({origin}): {what}"
+
+    lines = ["Looked for datasets in, in order:"]
+    lines += [found(p, "BENCH_DATA_PATH") for p in data_path()]
+    lines.append(found(data_dir(), "data dir: BENCH_DATA_DIR, else $BENCH_HOME/data; `bench datasets fetch` unpacks here"))
+    if not os.environ.get("BENCH_DATA_PATH"):
+        lines.append(
+            "BENCH_DATA_PATH is not set (make sets it to ../shared/datasets): "
+            "export BENCH_DATA_PATH=/path/to/datasets (':'-separated folders of BEIR folders) to run on collections you have"
+        )
+    return lines
 
 
 @datasets_app.command("validate")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bench.cli.common import DbOption, JsonOption, app, db_path, emit_json, out, table
+from bench.cli.common import EXPORT_FORMATS, FAMILIES, DbOption, JsonOption, app, db_path, emit_json, one_of, out, table
 
 import_app = typer.Typer(help="Import results written by another tool (aggregates only, provenance imported).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -17,7 +17,7 @@ app.add_typer(import_app, name="import")
 def export(
     model: Annotated[str, typer.Option("--model", "-m", help="A model name (its current version) or a version label name@hash8.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into (created if needed).")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="trec, csv, parquet or mteb.")] = "trec",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="What to write.", **one_of(EXPORT_FORMATS, "a format"))] = "trec",
     dataset: Annotated[
         list[str] | None, typer.Option("--dataset", "-d", help="A dataset name or content-hash prefix (repeatable; default: all it has).")
     ] = None,
@@ -139,12 +139,16 @@ def import_mteb(
         str | None, typer.Option("--model", "-m", help="Record under this brewbench name (default: the MTEB model id, normalised).")
     ] = None,
     family: Annotated[
-        str | None, typer.Option(help="Model family to record (default: model_meta.json's model_type, else unknown).")
+        str | None,
+        typer.Option(
+            help="Model family to record (default: model_meta.json's model_type, else unknown).", metavar="<" + "|".join(FAMILIES) + ">"
+        ),
     ] = None,
     zero_shot: Annotated[
         str | None,
         typer.Option(
             "--zero-shot",
+            metavar="<yes|no>",
             help="yes or no: trained on none / all of the imported collections "
             "(default: model_meta.json's training_datasets, else unknown).",
         ),

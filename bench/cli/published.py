@@ -6,13 +6,15 @@ from typing import Annotated
 
 import typer
 
-from bench.cli.common import DbOption, JsonOption, app, db_path, emit_json, out, table
+from bench.cli.common import PUBLISHED_SOURCES, DbOption, JsonOption, app, db_path, emit_json, out, table
 
 published_app = typer.Typer(help="Published reference tables (Pyserini 2CR from the installed pyserini, MTEB results).",
                             no_args_is_help=True)  # fmt: skip
 app.add_typer(published_app, name="published")
 
-SourceOption = Annotated[str | None, typer.Option("--source", help="pyserini-2cr or mteb-results (default: both).")]
+SourceOption = Annotated[
+    str | None, typer.Option("--source", help="Only this source (default: both).", metavar="<" + "|".join(PUBLISHED_SOURCES) + ">")
+]
 
 
 @published_app.command("list")
