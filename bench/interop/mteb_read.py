@@ -10,6 +10,11 @@ Layouts:
 
 Files live in ``<org>__<model>/<revision>/<Task>.json`` (a ``model_meta.json`` beside them names the model), or
 ``<model>/<Task>.json`` in older trees. Every problem is one line ``file: problem; fix`` (:class:`ResultsFileError`).
+
+Why not only ``mteb.TaskResult.from_disk``: it reads the same three layouts and gives the same numbers (a test checks
+every key on each layout), but it is the reader of a trusted results cache: it takes NaN, duplicate keys and files of
+any size, and a malformed file is a pydantic traceback. Files to import are hostile input, so this strict reader is the
+gate; mteb's own objects still read what we export (:mod:`bench.interop.mteb_export`).
 """
 
 from __future__ import annotations

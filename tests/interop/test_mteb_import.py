@@ -308,3 +308,26 @@ def test_imported_results_export_as_mteb_only(tmp_path: Path, db_path: Path, cap
     path = Path(r.json()["files"][0]["file"])
     assert path.name == "NFCorpus.json" and TaskResult.from_disk(path).get_score() == 0.3165
     assert json.loads(path.read_text())["brewbench"]["provenance"] == "imported"
+
+
+@pytest.mark.parametrize("layout", ["mteb-v2", "mteb-v1", "mteb-legacy"])
+def test_our_reader_gives_the_numbers_mteb_reads_from_every_layout(tmp_path: Path, layout: str) -> None:
+    """Library adoption check (issue 20): mteb's own ``TaskResult.from_disk`` reads all three layouts; our strict reader
+    (one-line errors, duplicate keys, NaN, size caps) must give exactly its numbers for every key both know."""
+    from mteb import TaskResult
+
+    from bench.interop.mteb_names import from_mteb_key
+    from bench.interop.mteb_read import read_file
+
+    if layout == "mteb-v2":
+        path = mteb_written(tmp_path)
+    else:
+        path = tmp_path / "SciFact.json"
+        path.write_text(json.dumps(V1_SCIFACT if layout == "mteb-v1" else LEGACY_SCIFACT), encoding="utf-8")
+    ours = read_file(path)
+    theirs = TaskResult.from_disk(path)
+    assert ours.layout == layout and ours.task_name == theirs.task_name
+    (split,) = ours.scores
+    mteb_scores = theirs.scores[split.split][0]
+    known = {from_mteb_key(k): v for k, v in mteb_scores.items() if isinstance(v, float) and from_mteb_key(k)}
+    assert known and split.metrics == known
