@@ -1,4 +1,5 @@
-"""Overview: models x datasets of one metric, mean and rank over shared datasets, filters, CSV download."""
+"""Overview: models x datasets of one metric, ranked by Borda count over what each model has (MTEB v2's rule) with its
+coverage, or mean and rank over shared datasets; filters, CSV download."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from bench.store.leaderboard import PUBLIC_PROVENANCES
 from leaderboard import data, tables, ui
 
 PARAMETER_STEPS = [0.0, 1e6, 1e7, 1e8, 3e8, 1e9, 1e10, math.inf]
-AVERAGES = {"common": "datasets every shown model has", "complete": "all shown datasets (incomplete models get no mean)"}
+AVERAGES = {
+    "borda": "Borda count over what each model has (MTEB v2)",
+    "common": "mean over the datasets every shown model has",
+    "complete": "mean over all shown datasets (incomplete models get no mean)",
+}
 TRAINED_STYLE = "background-color: rgba(255, 170, 0, 0.28)"
 PARTIAL_STYLE = "color: #c62828; font-style: italic"
 
@@ -34,7 +39,7 @@ with st.sidebar:
     )
     unknown_size = st.checkbox("Include models of unknown size", value=True)
     chosen = st.multiselect("Datasets", list(labels), default=list(labels), format_func=labels.get)
-    average = st.radio("Average over", list(AVERAGES), format_func=AVERAGES.get)
+    average = st.radio("Rank by", list(AVERAGES), format_func=AVERAGES.get)
 
 cells = data.read("leaderboard_cells", metric, tuple(provenances))
 view = tables.build_overview(
@@ -57,10 +62,18 @@ if table.empty:
     st.stop()
 
 n_avg, n_cols = len(view.averaged_over), len(view.dataset_columns)
-st.caption(
-    f"{ui.md_escape(metric)} of {len(table)} models on {n_cols} dataset contents. "
-    f"Mean and rank over {n_avg} of {n_cols} datasets: {ui.md_escape(', '.join(view.averaged_over)) or 'none'}."
-)
+if average == "borda":
+    st.caption(
+        f"{ui.md_escape(metric)} of {len(table)} models on {n_cols} dataset contents, ranked by Borda count (MTEB v2's rule): "
+        "on each dataset a model gets one point per shown model it beats (ties share the points), and nothing from a "
+        "dataset it misses. Datasets says how many of them each model has; the mean is shown only for a model that has all "
+        f"{n_cols}."
+    )
+else:
+    st.caption(
+        f"{ui.md_escape(metric)} of {len(table)} models on {n_cols} dataset contents. "
+        f"Mean and rank over {n_avg} of {n_cols} datasets: {ui.md_escape(', '.join(view.averaged_over)) or 'none'}."
+    )
 if view.left_out_datasets:
     st.warning(f"{len(view.left_out_datasets)} dataset(s) left out of the mean and rank because some shown models lack them:")
     st.dataframe(
@@ -68,7 +81,10 @@ if view.left_out_datasets:
         hide_index=True,
     )
 if view.left_out_models:
-    st.warning(f"{len(view.left_out_models)} model(s) have no mean or rank because they miss shown datasets:")
+    if average == "borda":
+        st.info(f"{len(view.left_out_models)} model(s) are ranked on the datasets they have and get no mean; they miss:")
+    else:
+        st.warning(f"{len(view.left_out_models)} model(s) have no mean or rank because they miss shown datasets:")
     st.dataframe(
         pd.DataFrame({"model": list(view.left_out_models), "missing": [", ".join(v) for v in view.left_out_models.values()]}),
         hide_index=True,
@@ -102,7 +118,6 @@ if view.partial:
         hide_index=True,
     )
 
-value_columns = ["Mean", *view.dataset_columns]
 positions = {m: i for i, m in enumerate(table["Model"])}
 
 
@@ -119,7 +134,8 @@ def _shade(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 styled = (
-    table.style.format("{:.4f}", subset=value_columns, na_rep="missing")
+    table.style.format("{:.4f}", subset=view.dataset_columns, na_rep="missing")
+    .format("{:.4f}", subset=["Mean"], na_rep="—")
     .format("{:.1%}", subset=["Coverage"], na_rep="—")
     .apply(_shade, axis=None)
 )
@@ -132,7 +148,10 @@ event = st.dataframe(
     selection_mode="single-row",
     key="overview_table",
     placeholder="missing",
-    column_config={"Rank": st.column_config.NumberColumn("Rank", format="%d", width="small")},
+    column_config={
+        "Rank": st.column_config.NumberColumn("Rank", format="%d", width="small"),
+        "Borda": st.column_config.NumberColumn("Borda", format="%g", help="Borda points: models beaten, summed over datasets"),
+    },
 )
 if event.selection.rows:
     st.switch_page("views/model.py", query_params={"model": table["Model"].iloc[event.selection.rows[0]]})

@@ -62,8 +62,28 @@ def _cell(db: Path, model: str, dataset: str, metric: str = "nDCG@10") -> float:
 
 
 # ------------------------------------------------------------------------------------------- overview
+def test_overview_is_ranked_by_borda_by_default_with_coverage(app: App) -> None:
+    """Issue 20: a model that misses a dataset no longer empties the ranking: everyone is ranked by Borda count over
+    the datasets it has (task_stats.borda), coverage n of N beside it; the mean only for models with every dataset."""
+    from bench.evaluation.task_stats import borda
+
+    at = app()
+    table = _table(at, "Rank", "Model", "Borda", "Mean")
+    t = table.set_index("Model")
+    assert t["Rank"].notna().all() and list(table["Rank"]) == sorted(table["Rank"])
+    assert t["Borda"].to_dict() == borda(t[["adi", "med", "time"]]).to_dict()
+    assert t.at["bm25-tuned-med", "Datasets"] == "2 of 3" and t.at[HOSTILE, "Datasets"] == "2 of 3"
+    assert pd.isna(t.at["bm25-tuned-med", "Mean"]) and t.at["bm25-flat", "Mean"] == pytest.approx(
+        t.loc["bm25-flat", ["adi", "med", "time"]].mean()
+    )
+    captions = " ".join(c.value for c in at.caption)
+    assert "ranked by Borda count" in captions and "over 0 of" not in captions
+    assert _table(at, "model", "missing").set_index("model")["missing"].to_dict() == {"bm25-tuned-med": "time", HOSTILE: "med"}
+
+
 def test_overview_shows_every_public_model_with_a_fair_mean(app: App, leaderboard_db: Built) -> None:
     at = app()
+    _widget(at, "radio", "Rank by").set_value("common").run()
     table = _table(at, "Rank", "Model", "Mean")
     assert set(table["Model"]) == {"bm25-flat", "bm25-multifield", "bm25-tuned-med", HOSTILE}
     assert [c for c in table.columns if c in ("adi", "med", "time")] == ["adi", "med", "time"]
@@ -71,7 +91,7 @@ def test_overview_shows_every_public_model_with_a_fair_mean(app: App, leaderboar
     # the tuned model lacks time and the self-reported one lacks med: the mean runs over adi alone
     assert t["Mean"].to_dict() == pytest.approx(t["adi"].to_dict())
     assert t.at["bm25-flat", "adi"] == pytest.approx(_cell(leaderboard_db.db, "bm25-flat", "adi"))
-    assert t.at["bm25-flat", "Datasets"] == "3/3" and t.at[HOSTILE, "Datasets"] == "2/3"
+    assert t.at["bm25-flat", "Datasets"] == "3 of 3" and t.at[HOSTILE, "Datasets"] == "2 of 3"
     assert t.at["bm25-flat", "Coverage"] == 1.0 and t.at[HOSTILE, "Coverage"] == 1.0  # every judged query answered
     assert pd.isna(t.at[HOSTILE, "med"]) and pd.isna(t.at["bm25-tuned-med", "time"])
     assert list(table["Rank"]) == sorted(table["Rank"])
@@ -84,6 +104,7 @@ def test_overview_shows_every_public_model_with_a_fair_mean(app: App, leaderboar
 
 def test_overview_metric_and_dataset_filters(app: App, leaderboard_db: Built) -> None:
     at = app()
+    _widget(at, "radio", "Rank by").set_value("common").run()
     _widget(at, "selectbox", "Metric").set_value("R@100").run()
     t = _table(at, "Model", "Mean").set_index("Model")
     assert t.at["bm25-multifield", "time"] == pytest.approx(_cell(leaderboard_db.db, "bm25-multifield", "time", "R@100"))
@@ -100,6 +121,7 @@ def test_overview_metric_and_dataset_filters(app: App, leaderboard_db: Built) ->
 
 def test_overview_family_and_provenance_filters(app: App) -> None:
     at = app()
+    _widget(at, "radio", "Rank by").set_value("common").run()
     _widget(at, "multiselect", "Family").set_value(["lexical"]).run()
     t = _table(at, "Model", "Mean").set_index("Model")
     assert HOSTILE not in t.index
@@ -110,7 +132,7 @@ def test_overview_family_and_provenance_filters(app: App) -> None:
     _widget(at, "multiselect", "Family").set_value(["lexical", "dense"]).run()
     _widget(at, "multiselect", "Provenance").set_value(["reproduced"]).run()
     t = _table(at, "Model", "Mean").set_index("Model")
-    assert list(t.index) == ["bm25-flat"] and t.at["bm25-flat", "Datasets"] == "1/1"
+    assert list(t.index) == ["bm25-flat"] and t.at["bm25-flat", "Datasets"] == "1 of 1"
 
 
 def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
@@ -118,7 +140,7 @@ def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
     assert any("trained on that dataset" in c.value for c in at.caption)
     _widget(at, "toggle", "Zero-shot only").set_value(True).run()
     t = _table(at, "Model", "Mean").set_index("Model")
-    assert pd.isna(t.at["bm25-tuned-med", "med"]) and t.at["bm25-tuned-med", "Datasets"] == "1/3"
+    assert pd.isna(t.at["bm25-tuned-med", "med"]) and t.at["bm25-tuned-med", "Datasets"] == "1 of 3"
     assert any("1 cell(s) hidden" in i.value for i in at.info)
     _widget(at, "toggle", "Zero-shot only").set_value(False).run()
 
@@ -129,7 +151,7 @@ def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
     _widget(at, "select_slider", "Parameters").set_value((0.0, float("inf"))).run()
     _widget(at, "checkbox", "Include models of unknown size").check().run()
 
-    _widget(at, "radio", "Average over").set_value("complete").run()
+    _widget(at, "radio", "Rank by").set_value("complete").run()
     t = _table(at, "Model", "Mean").set_index("Model")
     assert pd.isna(t.at["bm25-tuned-med", "Mean"]) and pd.isna(t.at[HOSTILE, "Mean"])
     assert t.at["bm25-flat", "Mean"] == pytest.approx(t.loc["bm25-flat", ["adi", "med", "time"]].mean())

@@ -104,8 +104,8 @@ def test_browser_filter_open_a_model_and_compare(server: str, tmp_path: Path) ->
             page.goto(server)
             page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=WAIT_MS)
             expect(page.get_by_role("heading", name="Leaderboard")).to_be_visible(timeout=WAIT_MS)
-            expect(page.get_by_text("Mean and rank over 1 of 3 datasets: adi.")).to_be_visible()
-            expect(page.get_by_text("2 dataset(s) left out of the mean and rank")).to_be_visible()
+            expect(page.get_by_text("ranked by Borda count (MTEB v2's rule)")).to_be_visible()
+            expect(page.get_by_text("2 model(s) are ranked on the datasets they have and get no mean")).to_be_visible()
             _no_untrusted_markup(page)
             _shot(page, tmp_path, "1-overview")
 
