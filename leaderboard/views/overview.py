@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from bench.store.leaderboard import PUBLIC_PROVENANCES
+from bench.suites.registry import suite_names, suite_title
 from leaderboard import data, tables, ui
 
 PARAMETER_STEPS = [0.0, 1e6, 1e7, 1e8, 3e8, 1e9, 1e10, math.inf]
@@ -38,8 +39,49 @@ with st.sidebar:
         "Parameters", options=PARAMETER_STEPS, value=(PARAMETER_STEPS[0], PARAMETER_STEPS[-1]), format_func=tables.human_count
     )
     unknown_size = st.checkbox("Include models of unknown size", value=True)
-    chosen = st.multiselect("Datasets", list(labels), default=list(labels), format_func=labels.get)
+    suite_name = st.selectbox(
+        "Suite",
+        ["", *suite_names()],
+        format_func=lambda n: f"{n}: {suite_title(n)}" if n else "all datasets (no suite)",
+        help="A named suite (bench/suites/suites.yaml): its members as columns, a nested suite as one column (its mean), "
+        "and the suite mean only for a model that has every member.",
+    )
+    chosen = st.multiselect("Datasets", list(labels), default=list(labels), format_func=labels.get, disabled=bool(suite_name))
     average = st.radio("Rank by", list(AVERAGES), format_func=AVERAGES.get)
+
+if suite_name:  # the suite preset: members as columns, the mean only with every member
+    got = data.read("leaderboard_suite", suite_name, metric)
+    frame = got["frame"]
+    keep = set(tables.select_models(models, tables.Filters(families=tuple(families), min_parameters=low, max_parameters=high,
+                                                           include_unknown_size=unknown_size))["name"])  # fmt: skip
+    frame = frame[frame["Model"].isin(keep) | ~frame["Model"].isin(set(models["name"]))].reset_index(drop=True)
+    members = list(got["members"])
+    nested = int(got["leaves"])
+    st.caption(
+        f"Suite {ui.md_escape(suite_name)}: {len(members)} members"
+        + (f" ({nested} datasets and tasks: a nested suite counts once, as its own mean)" if nested != len(members) else "")
+        + f", {ui.md_escape(str(got['metric']))}. The suite mean is shown only for a model that has every member; "
+        "otherwise Members says n of N and Missing names the members it lacks."
+    )
+    complete = int(frame["Suite mean"].notna().sum())
+    st.caption(f"{complete} of {len(frame)} model(s) have every member of {ui.md_escape(suite_name)}.")
+    for note in got["notes"]:
+        st.caption(ui.md_escape(str(note)))
+    if frame.empty:
+        st.info(f"No shown model has a result on any member of {ui.md_escape(suite_name)} here.")
+    else:
+        st.dataframe(
+            frame.style.format("{:.4f}", subset=members, na_rep="missing").format("{:.4f}", subset=["Suite mean"], na_rep="—"),
+            hide_index=True,
+            width="stretch",
+            key="suite_table",
+            column_config={"Rank": st.column_config.NumberColumn("Rank", format="%d", width="small")},
+        )
+        incomplete = frame[frame["Suite mean"].isna()]
+        if len(incomplete):
+            st.markdown("**No suite mean: members missing**")
+            st.table(pd.DataFrame({"model": incomplete["Model"], "has": incomplete["Members"], "missing": incomplete["Missing"]}))
+    st.stop()
 
 cells = data.read("leaderboard_cells", metric, tuple(provenances))
 view = tables.build_overview(

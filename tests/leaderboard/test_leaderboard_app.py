@@ -135,6 +135,58 @@ def test_overview_family_and_provenance_filters(app: App) -> None:
     assert list(t.index) == ["bm25-flat"] and t.at["bm25-flat", "Datasets"] == "1 of 1"
 
 
+def test_overview_suite_selector_restricts_columns_to_the_suite(app: App) -> None:
+    """classic-7 from bench/suites/suites.yaml: its seven members as columns (4 not recorded here), no suite mean for a
+    model without all seven, "n of 7" and the missing members named; beir-18's CQADupStack is one member of 18."""
+    at = app()
+    _widget(at, "selectbox", "Suite").set_value("classic-7").run()
+    assert not at.exception, [e.value for e in at.exception]
+    t = _table(at, "Model", "Suite mean", "Members", "Missing").set_index("Model")
+    assert list(t.columns[t.columns.get_loc("Missing") + 1 :]) == ["adi", "time", "med", "cisi", "cranfield", "cacm", "npl"]
+    assert "Borda" not in t.columns and t["Suite mean"].isna().all()
+    assert t.at["bm25-flat", "Members"] == "3 of 7" and t.at["bm25-flat", "Missing"] == "cisi, cranfield, cacm, npl"
+    assert t.at["bm25-tuned-med", "Members"] == "2 of 7" and t.at["bm25-tuned-med", "Missing"].startswith("time, ")
+    assert any("0 of 4 model(s) have every member of classic" in c.value for c in at.caption)
+    _widget(at, "selectbox", "Suite").set_value("beir-18").run()
+    assert any("18 members (29 datasets and tasks: a nested suite counts once" in c.value for c in at.caption)
+    _widget(at, "selectbox", "Suite").set_value("").run()
+    assert "Borda" in _table(at, "Model", "Borda").columns  # back to every dataset
+
+
+def test_overview_suite_mean_only_with_every_member_and_a_nested_suite_once(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.suites import registry
+
+    yaml_file = tmp_path / "suites.yaml"
+    yaml_file.write_text(
+        "suites:\n"
+        "  - {name: lb-three, title: three, metric: nDCG@10, source: test, members: [adi, time, med]}\n"
+        "  - {name: lb-nested, title: nested, metric: nDCG@10, source: test, members: [{suite: lb-three}, cranfield]}\n"
+    )
+    monkeypatch.setattr(registry, "SUITES_FILE", yaml_file)
+    registry._raw.cache_clear()
+    registry.get_suite.cache_clear()
+    try:
+        at = app()
+        _widget(at, "selectbox", "Suite").set_value("lb-three").run()
+        t = _table(at, "Model", "Suite mean").set_index("Model")
+        assert t.at["bm25-flat", "Suite mean"] == pytest.approx(t.loc["bm25-flat", ["adi", "time", "med"]].mean())
+        assert t.at["bm25-flat", "Rank"] in (1, 2) and t.at["bm25-flat", "Members"] == "3 of 3"
+        assert pd.isna(t.at["bm25-tuned-med", "Suite mean"]) and pd.isna(t.at["bm25-tuned-med", "Rank"])
+        assert t.at["bm25-tuned-med", "Members"] == "2 of 3" and t.at["bm25-tuned-med", "Missing"] == "time"
+        three = t["Suite mean"].to_dict()
+        _widget(at, "selectbox", "Suite").set_value("lb-nested").run()
+        n = _table(at, "Model", "Suite mean").set_index("Model")
+        assert list(n.columns[n.columns.get_loc("Missing") + 1 :]) == ["lb-three", "cranfield"]  # the nested suite is one column
+        assert n.at["bm25-flat", "lb-three"] == pytest.approx(three["bm25-flat"])
+        assert n.at["bm25-flat", "Members"] == "1 of 2" and n.at["bm25-flat", "Missing"] == "cranfield"
+        assert n.at["bm25-tuned-med", "Missing"] == "lb-three, cranfield" and n["Suite mean"].isna().all()
+    finally:
+        registry._raw.cache_clear()
+        registry.get_suite.cache_clear()
+
+
 def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
     at = app()
     assert any("trained on that dataset" in c.value for c in at.caption)
