@@ -25,6 +25,7 @@ __all__ = [
     "leaderboard_metrics",
     "leaderboard_model_runs",
     "leaderboard_models",
+    "leaderboard_published",
     "leaderboard_query_values",
     "leaderboard_run",
     "leaderboard_suite",
@@ -279,19 +280,12 @@ def leaderboard_task_items(con: duckdb.DuckDBPyConnection, run_ids: tuple[str, .
     return task_items(con, list(run_ids))
 
 
-# -- suites -----------------------------------------------------
+# -- suites, published reference tables and reproductions of them -----------------------------------------------------
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
     return bool(row and row[0])
-
-
-def _public_models(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute(
-        f"SELECT DISTINCT model_name FROM runs WHERE provenance IN {_in(PUBLIC_PROVENANCES)}", list(PUBLIC_PROVENANCES)
-    ).fetchall()
-    return {r[0] for r in rows}
 
 
 def leaderboard_suite(con: duckdb.DuckDBPyConnection, name: str, metric: str) -> dict[str, Any]:
@@ -317,3 +311,12 @@ def leaderboard_suite(con: duckdb.DuckDBPyConnection, name: str, metric: str) ->
     frame.insert(0, "Rank", frame["Suite mean"].rank(ascending=False, method="min").astype("Int64"))
     return {"frame": frame, "members": members, "title": suite.title, "source": suite.source, "metric": table.metric,
             "leaves": len(suite.leaves()), "notes": list(table.notes)}  # fmt: skip
+
+
+def leaderboard_published(con: duckdb.DuckDBPyConnection, metric: str) -> pd.DataFrame:
+    """Published reference numbers of one metric (``published_scores``): source, row_name, dataset, split, value, decimals,
+    source_ref, loaded_at. Their own rows: never joined into runs, means, tests, ranks or Borda counts."""
+    cols = ["source", "row_name", "dataset", "split", "value", "decimals", "source_ref", "loaded_at"]
+    if not _has_table(con, "published_scores"):
+        return pd.DataFrame(columns=cols)
+    return con.execute(f"SELECT {', '.join(cols)} FROM published_scores WHERE metric = ? ORDER BY source, row_name, dataset", [metric]).df()

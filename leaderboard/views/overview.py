@@ -49,6 +49,26 @@ with st.sidebar:
     chosen = st.multiselect("Datasets", list(labels), default=list(labels), format_func=labels.get, disabled=bool(suite_name))
     average = st.radio("Rank by", list(AVERAGES), format_func=AVERAGES.get)
 
+published = data.read("leaderboard_published", metric)
+
+
+def _published_section(columns: dict[str, tuple[str, str]]) -> None:
+    """Published reference rows under the shown columns: their own rows, badge, table and source; never in a mean."""
+    rows, outside = tables.published_rows(published, columns)
+    if rows.empty and not outside:
+        return
+    st.subheader("Published reference rows")
+    st.badge(tables.PUBLISHED_BADGE, icon=":material/menu_book:", color="violet")
+    st.caption(
+        "Numbers printed by another table (source and version beside each row), not measured here: never part of a mean, "
+        "a rank, a Borda count or a significance test above. A published row was measured on the table's own copy of "
+        "the data (bench/published/content.yaml)."
+        + (f" {outside} published {ui.md_escape(metric)} number(s) are on datasets not shown." if outside else "")
+    )
+    if not rows.empty:
+        st.table(rows.style.format("{:.4f}", subset=list(columns), na_rep="—"))
+
+
 if suite_name:  # the suite preset: members as columns, the mean only with every member
     got = data.read("leaderboard_suite", suite_name, metric)
     frame = got["frame"]
@@ -81,6 +101,7 @@ if suite_name:  # the suite preset: members as columns, the mean only with every
         if len(incomplete):
             st.markdown("**No suite mean: members missing**")
             st.table(pd.DataFrame({"model": incomplete["Model"], "has": incomplete["Members"], "missing": incomplete["Missing"]}))
+    _published_section({m: (m, "test") for m in members})
     st.stop()
 
 cells = data.read("leaderboard_cells", metric, tuple(provenances))
@@ -197,6 +218,11 @@ event = st.dataframe(
 )
 if event.selection.rows:
     st.switch_page("views/model.py", query_params={"model": table["Model"].iloc[event.selection.rows[0]]})
+
+ds_rows = datasets.set_index("dataset_hash")
+_published_section(
+    {labels[h]: (str(ds_rows.at[h, "name"]), str(ds_rows.at[h, "split"])) for h in labels if labels[h] in view.dataset_columns}
+)
 
 left, middle, right = st.columns([2, 2, 1], vertical_alignment="bottom")
 with left:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from clihelp import bench
-from lbdb import HOSTILE, PENDING, Built
+from lbdb import HOSTILE, PENDING, PUBLISHED_REF, TOP_ROW, Built
 from streamlit.testing.v1 import AppTest
 
 from bench.datasets import resolve_dataset
@@ -185,6 +185,29 @@ def test_overview_suite_mean_only_with_every_member_and_a_nested_suite_once(
     finally:
         registry._raw.cache_clear()
         registry.get_suite.cache_clear()
+
+
+def test_overview_published_rows_apart_from_measured_numbers(app: App, leaderboard_db: Built) -> None:
+    """Published rows (lbdb: a test table's bm25-flat and top-of-the-table rows on adi) sit in their own table with the
+    badge, table and source; the 0.9999 row never enters the measured table, its Borda count or its mean."""
+    from bench.evaluation.task_stats import borda
+
+    at = app()
+    published = [t.value for t in at.table if "Badge" in t.value.columns]
+    assert len(published) == 1, [t.value.columns for t in at.table]
+    rows = published[0]
+    assert list(rows["Row"]) == ["bm25-flat", TOP_ROW] and set(rows["Badge"]) == {"published"}
+    assert set(rows["Source"]) == {PUBLISHED_REF} and set(rows["Table"]) == {"lbdb-table"}
+    assert list(rows.set_index("Row")["adi"]) == [pytest.approx(round(_cell(leaderboard_db.db, "bm25-flat", "adi"), 4)), 0.9999]
+    assert any("1 published nDCG@10 number(s) are on datasets not shown" in c.value for c in at.caption)
+    t = _table(at, "Model", "Borda").set_index("Model")
+    assert TOP_ROW not in t.index and "lbdb-table" not in " ".join(t.index)
+    assert t["Borda"].to_dict() == borda(t[["adi", "med", "time"]]).to_dict()  # over measured cells only
+    assert t.at["bm25-flat", "Mean"] == pytest.approx(t.loc["bm25-flat", ["adi", "med", "time"]].mean())
+    _widget(at, "selectbox", "Suite").set_value("classic-7").run()
+    s = _table(at, "Model", "Suite mean").set_index("Model")
+    assert TOP_ROW not in s.index
+    assert any("Badge" in x.value.columns for x in at.table)  # the published rows under the suite's columns too
 
 
 def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
