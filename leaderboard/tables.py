@@ -198,9 +198,20 @@ def verdict_table(verdicts: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-# -- published reference rows (Overview) ----------------------------------------------------
+# -- published reference rows and reproductions of them (Overview) ----------------------------------------------------
 PUBLISHED_BADGE = "published"
 """The badge of a published row: a number printed elsewhere, not measured here."""
+
+
+def reproduces_published(checks: pd.DataFrame) -> dict[str, str]:
+    """``model -> "OK vs pyserini-2cr bm25-flat (scifact); ..."``: the latest recorded check against each published row
+    (``leaderboard_published_checks``), worst verdict first."""
+    order = {"FAIL": 0, "OKish": 1, "OK": 2}
+    out: dict[str, list[tuple[int, str]]] = {}
+    for r in checks.itertuples(index=False):
+        text = f"{r.verdict} vs {r.source} {r.row_name} ({r.dataset}{'' if r.split == 'test' else '/' + r.split})"
+        out.setdefault(str(r.model), []).append((order.get(str(r.verdict), 0), text))
+    return {m: "; ".join(t for _, t in sorted(v)) for m, v in out.items()}
 
 
 def published_rows(published: pd.DataFrame, columns: Mapping[str, tuple[str, str]]) -> tuple[pd.DataFrame, int]:

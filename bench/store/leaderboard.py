@@ -26,6 +26,7 @@ __all__ = [
     "leaderboard_model_runs",
     "leaderboard_models",
     "leaderboard_published",
+    "leaderboard_published_checks",
     "leaderboard_query_values",
     "leaderboard_run",
     "leaderboard_suite",
@@ -288,6 +289,13 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
+def _public_models(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        f"SELECT DISTINCT model_name FROM runs WHERE provenance IN {_in(PUBLIC_PROVENANCES)}", list(PUBLIC_PROVENANCES)
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 def leaderboard_suite(con: duckdb.DuckDBPyConnection, name: str, metric: str) -> dict[str, Any]:
     """A suite's table (:func:`bench.suites.table.build`) of public results: ``frame`` (Rank, Model, Suite mean, Members
     ``n of N``, Missing, one column per member; a nested suite is one column, its own mean), ``members``, ``title``,
@@ -320,3 +328,14 @@ def leaderboard_published(con: duckdb.DuckDBPyConnection, metric: str) -> pd.Dat
     if not _has_table(con, "published_scores"):
         return pd.DataFrame(columns=cols)
     return con.execute(f"SELECT {', '.join(cols)} FROM published_scores WHERE metric = ? ORDER BY source, row_name, dataset", [metric]).df()
+
+
+def leaderboard_published_checks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The latest recorded check of each public model against each published row
+    (:func:`bench.store.reproductions.published_reproductions`)."""
+    from bench.store.reproductions import published_reproductions
+
+    if not _has_table(con, "reproduction_published"):
+        return pd.DataFrame(columns=["model", "spec_hash", "source", "source_ref", "row_name", "dataset", "split", "verdict", "metrics"])
+    df = published_reproductions(con)
+    return df[df["model"].isin(_public_models(con))].reset_index(drop=True)

@@ -49,7 +49,9 @@ with st.sidebar:
     chosen = st.multiselect("Datasets", list(labels), default=list(labels), format_func=labels.get, disabled=bool(suite_name))
     average = st.radio("Rank by", list(AVERAGES), format_func=AVERAGES.get)
 
+repro = tables.reproduces_published(data.read("leaderboard_published_checks"))
 published = data.read("leaderboard_published", metric)
+NO_CHECK = "—"
 
 
 def _published_section(columns: dict[str, tuple[str, str]]) -> None:
@@ -90,6 +92,7 @@ if suite_name:  # the suite preset: members as columns, the mean only with every
     if frame.empty:
         st.info(f"No shown model has a result on any member of {ui.md_escape(suite_name)} here.")
     else:
+        frame.insert(frame.columns.get_loc("Members"), "Reproduces published", [repro.get(m, NO_CHECK) for m in frame["Model"]])
         st.dataframe(
             frame.style.format("{:.4f}", subset=members, na_rep="missing").format("{:.4f}", subset=["Suite mean"], na_rep="—"),
             hide_index=True,
@@ -196,6 +199,7 @@ def _shade(frame: pd.DataFrame) -> pd.DataFrame:
     return style
 
 
+table.insert(table.columns.get_loc("Provenance") + 1, "Reproduces published", [repro.get(m, NO_CHECK) for m in table["Model"]])
 styled = (
     table.style.format("{:.4f}", subset=view.dataset_columns, na_rep="missing")
     .format("{:.4f}", subset=["Mean"], na_rep="—")
@@ -219,6 +223,11 @@ event = st.dataframe(
 if event.selection.rows:
     st.switch_page("views/model.py", query_params={"model": table["Model"].iloc[event.selection.rows[0]]})
 
+if repro:
+    st.caption(
+        "Reproduces published: the latest recorded `bench reproduce` check of the model against a published table's row "
+        "(OK equal at its printed decimals, OKish within five units of the next place, FAIL beyond)."
+    )
 ds_rows = datasets.set_index("dataset_hash")
 _published_section(
     {labels[h]: (str(ds_rows.at[h, "name"]), str(ds_rows.at[h, "split"])) for h in labels if labels[h] in view.dataset_columns}

@@ -187,9 +187,10 @@ def test_overview_suite_mean_only_with_every_member_and_a_nested_suite_once(
         registry.get_suite.cache_clear()
 
 
-def test_overview_published_rows_apart_from_measured_numbers(app: App, leaderboard_db: Built) -> None:
+def test_overview_published_rows_apart_and_the_reproduces_published_column(app: App, leaderboard_db: Built) -> None:
     """Published rows (lbdb: a test table's bm25-flat and top-of-the-table rows on adi) sit in their own table with the
-    badge, table and source; the 0.9999 row never enters the measured table, its Borda count or its mean."""
+    badge, table and source; the 0.9999 row never enters the measured table, its Borda count or its mean. bm25-flat's
+    recorded check against its published row shows as OK in the Reproduces published column."""
     from bench.evaluation.task_stats import borda
 
     at = app()
@@ -200,13 +201,15 @@ def test_overview_published_rows_apart_from_measured_numbers(app: App, leaderboa
     assert set(rows["Source"]) == {PUBLISHED_REF} and set(rows["Table"]) == {"lbdb-table"}
     assert list(rows.set_index("Row")["adi"]) == [pytest.approx(round(_cell(leaderboard_db.db, "bm25-flat", "adi"), 4)), 0.9999]
     assert any("1 published nDCG@10 number(s) are on datasets not shown" in c.value for c in at.caption)
-    t = _table(at, "Model", "Borda").set_index("Model")
+    t = _table(at, "Model", "Borda", "Reproduces published").set_index("Model")
     assert TOP_ROW not in t.index and "lbdb-table" not in " ".join(t.index)
     assert t["Borda"].to_dict() == borda(t[["adi", "med", "time"]]).to_dict()  # over measured cells only
     assert t.at["bm25-flat", "Mean"] == pytest.approx(t.loc["bm25-flat", ["adi", "med", "time"]].mean())
+    assert t.at["bm25-flat", "Reproduces published"] == "OK vs lbdb-table bm25-flat (adi)"
+    assert set(t.drop(index="bm25-flat")["Reproduces published"]) == {"—"}
     _widget(at, "selectbox", "Suite").set_value("classic-7").run()
-    s = _table(at, "Model", "Suite mean").set_index("Model")
-    assert TOP_ROW not in s.index
+    s = _table(at, "Model", "Suite mean", "Reproduces published").set_index("Model")
+    assert s.at["bm25-flat", "Reproduces published"] == "OK vs lbdb-table bm25-flat (adi)" and TOP_ROW not in s.index
     assert any("Badge" in x.value.columns for x in at.table)  # the published rows under the suite's columns too
 
 

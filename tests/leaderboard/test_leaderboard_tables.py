@@ -195,3 +195,21 @@ def test_zero_shot_unknown_is_never_taken_for_zero_shot() -> None:
     assert tables.zero_shot([], models.at[3, "metadata"], "alpha") == "unknown"
     assert tables.zero_shot(["Beta"], {"zero_shot": "unknown"}, "beta") == "no (trained on it)"
     assert tables.zero_shot([], {}, "alpha") == "yes"
+
+
+def test_reproduces_published_names_the_table_worst_verdict_first() -> None:
+    checks = pd.DataFrame(
+        {
+            "model": ["bm25-flat", "bm25-flat", "minilm"],
+            "source": ["pyserini-2cr", "pyserini-2cr", "mteb-results"],
+            "row_name": ["bm25-flat", "bm25-flat", "sentence-transformers/all-MiniLM-L6-v2"],
+            "dataset": ["scifact", "nfcorpus", "scifact"],
+            "split": ["test", "test", "dev"],
+            "verdict": ["OK", "FAIL", "OKish"],
+        }
+    )
+    assert tables.reproduces_published(checks) == {
+        "bm25-flat": "FAIL vs pyserini-2cr bm25-flat (nfcorpus); OK vs pyserini-2cr bm25-flat (scifact)",
+        "minilm": "OKish vs mteb-results sentence-transformers/all-MiniLM-L6-v2 (scifact/dev)",
+    }
+    assert tables.reproduces_published(checks.iloc[0:0]) == {}
