@@ -68,7 +68,8 @@ def _published_section(columns: dict[str, tuple[str, str]]) -> None:
         + (f" {outside} published {ui.md_escape(metric)} number(s) are on datasets not shown." if outside else "")
     )
     if not rows.empty:
-        st.table(rows.style.format("{:.4f}", subset=list(columns), na_rep="—"))
+        # st.dataframe, never st.table: st.table renders Markdown in its cells, and names and sources are untrusted
+        st.dataframe(rows.style.format("{:.4f}", subset=list(columns), na_rep="—"), hide_index=True)
 
 
 if suite_name:  # the suite preset: members as columns, the mean only with every member
@@ -103,7 +104,10 @@ if suite_name:  # the suite preset: members as columns, the mean only with every
         incomplete = frame[frame["Suite mean"].isna()]
         if len(incomplete):
             st.markdown("**No suite mean: members missing**")
-            st.table(pd.DataFrame({"model": incomplete["Model"], "has": incomplete["Members"], "missing": incomplete["Missing"]}))
+            st.dataframe(  # never st.table (it renders Markdown in cells: model names are untrusted)
+                pd.DataFrame({"model": incomplete["Model"], "has": incomplete["Members"], "missing": incomplete["Missing"]}),
+                hide_index=True,
+            )
     _published_section({m: (m, "test") for m in members})
     st.stop()
 

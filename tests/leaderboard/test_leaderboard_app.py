@@ -194,8 +194,8 @@ def test_overview_published_rows_apart_and_the_reproduces_published_column(app: 
     from bench.evaluation.task_stats import borda
 
     at = app()
-    published = [t.value for t in at.table if "Badge" in t.value.columns]
-    assert len(published) == 1, [t.value.columns for t in at.table]
+    published = [df.value for df in at.dataframe if "Badge" in df.value.columns]
+    assert len(published) == 1, [df.value.columns for df in at.dataframe]
     rows = published[0]
     assert list(rows["Row"]) == ["bm25-flat", TOP_ROW] and set(rows["Badge"]) == {"published"}
     assert set(rows["Source"]) == {PUBLISHED_REF} and set(rows["Table"]) == {"lbdb-table"}
@@ -210,7 +210,7 @@ def test_overview_published_rows_apart_and_the_reproduces_published_column(app: 
     _widget(at, "selectbox", "Suite").set_value("classic-7").run()
     s = _table(at, "Model", "Suite mean", "Reproduces published").set_index("Model")
     assert s.at["bm25-flat", "Reproduces published"] == "OK vs lbdb-table bm25-flat (adi)" and TOP_ROW not in s.index
-    assert any("Badge" in x.value.columns for x in at.table)  # the published rows under the suite's columns too
+    assert any("Badge" in x.value.columns for x in at.dataframe)  # the published rows under the suite's columns too
 
 
 def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
