@@ -240,4 +240,5 @@ def published_rows(published: pd.DataFrame, columns: Mapping[str, tuple[str, str
         )  # fmt: skip
         row[label] = float(r.value)
     frame = pd.DataFrame(list(rows.values()), columns=["Badge", "Table", "Row", "Source", "Loaded", *columns])
+    frame[list(columns)] = frame[list(columns)].astype("float64")
     return frame, outside

@@ -47,7 +47,7 @@ with st.sidebar:
         "and the suite mean only for a model that has every member.",
     )
     chosen = st.multiselect("Datasets", list(labels), default=list(labels), format_func=labels.get, disabled=bool(suite_name))
-    average = st.radio("Rank by", list(AVERAGES), format_func=AVERAGES.get)
+    average = st.radio("Rank by", list(AVERAGES), format_func=AVERAGES.get, disabled=bool(suite_name))
 
 repro = tables.reproduces_published(data.read("leaderboard_published_checks"))
 published = data.read("leaderboard_published", metric)
@@ -69,7 +69,7 @@ def _published_section(columns: dict[str, tuple[str, str]]) -> None:
     )
     if not rows.empty:
         # st.dataframe, never st.table: st.table renders Markdown in its cells, and names and sources are untrusted
-        st.dataframe(rows.style.format("{:.4f}", subset=list(columns), na_rep="—"), hide_index=True)
+        st.dataframe(rows.style.format("{:.4f}", subset=list(columns), na_rep="—"), hide_index=True, placeholder="—")
 
 
 if suite_name:  # the suite preset: members as columns, the mean only with every member
@@ -99,6 +99,7 @@ if suite_name:  # the suite preset: members as columns, the mean only with every
             hide_index=True,
             width="stretch",
             key="suite_table",
+            placeholder="missing",
             column_config={"Rank": st.column_config.NumberColumn("Rank", format="%d", width="small")},
         )
         incomplete = frame[frame["Suite mean"].isna()]
