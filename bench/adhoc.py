@@ -127,3 +127,66 @@ def parse_param(text: str) -> tuple[str, Any]:
     if isinstance(value, (dict, list)) or value is None:
         value = raw
     return key, value
+
+
+def _effective_params(kind: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``params`` with the runner's defaults filled in (what the runner actually uses), or None if the runner refuses them."""
+    from pydantic import ValidationError
+
+    from bench.errors import BenchError
+    from bench.runners.base import runner_class
+
+    try:
+        return runner_class(kind).Params.model_validate(dict(params)).model_dump(mode="json")
+    except (BenchError, ValidationError):
+        return None
+
+
+def reference_twin(spec: ModelSpec) -> tuple[Path, ModelSpec] | None:
+    """The reference spec (``models/*.yaml`` as committed) that runs exactly what the synthesised ``spec`` runs, or None.
+
+    The same runner kind, the same Hugging Face id (case aside, as the Hub compares them) at the same revision, the
+    same weights sha256 where both pin one, and the same parameters once the runner's defaults are filled in
+    (``-m ID`` with no options equals a spec that writes every default out). ``bench run -m`` then runs *as* that
+    spec: its name, its spec hash, provenance ``reference``. Another revision, another parameter, or a local folder
+    is another model: no twin.
+    """
+    from bench.identity import reference_specs
+
+    w = spec.weights
+    if w is None or w.path is not None or spec.generator is not None or spec.training is not None:
+        return None
+    mine = _effective_params(spec.kind, spec.params)
+    if mine is None:
+        return None
+    own_length = _own_max_length(w) if "max_length" in mine else None
+    if mine.get("max_length", 0) is None:  # the model's own limit (sentence_bert_config.json), which is what runs
+        mine["max_length"] = own_length
+    for path, ref in reference_specs():
+        rw = ref.weights
+        if ref.kind != spec.kind or rw is None or rw.path is not None or ref.generator is not None or ref.training is not None:
+            continue
+        if rw.id.lower() != w.id.lower() or rw.revision != w.revision:
+            continue
+        if rw.sha256 and w.sha256 and rw.sha256 != w.sha256:
+            continue
+        theirs = _effective_params(ref.kind, ref.params)
+        if theirs is not None and theirs.get("max_length", 0) is None:
+            theirs["max_length"] = own_length
+        if theirs == mine:
+            return path, ref
+    return None
+
+
+def _own_max_length(w: Any) -> int | None:
+    """The ``max_seq_length`` of the model folder weights ``w`` resolve to (what ``max_length: null`` means), if at hand."""
+    from bench.errors import BenchError
+    from bench.weights import resolve_weights
+
+    try:
+        folder = resolve_weights(w, "<bench run -m>").path
+        data = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (BenchError, OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    value = data.get("max_seq_length") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

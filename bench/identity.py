@@ -27,8 +27,12 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.provenance import json_sha256
+
+if TYPE_CHECKING:
+    from bench.specs import ModelSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_MODELS = REPO_ROOT / "models"
@@ -152,3 +156,48 @@ def reference_spec_hashes() -> dict[str, str]:
             continue
         hashes[spec.name] = spec.spec_hash
     return hashes
+
+
+@lru_cache(maxsize=1)
+def reference_specs() -> tuple[tuple[Path, ModelSpec], ...]:
+    """Every reference spec of this checkout, as ``(path, ModelSpec)``: ``models/*.yaml`` files identical to the committed ones.
+
+    A file edited since the last commit is not a reference spec (:func:`is_reference_spec`), so nothing runs or imports
+    as it; a file that does not parse is left out here (``bench spec validate`` says why).
+    """
+    from bench.errors import BenchError
+    from bench.specs import load_spec
+
+    found: list[tuple[Path, ModelSpec]] = []
+    for path in sorted(REFERENCE_MODELS.glob("*.yaml")) if REFERENCE_MODELS.is_dir() else []:
+        if not is_reference_spec(path):
+            continue
+        try:
+            found.append((path, load_spec(path)))
+        except BenchError:
+            continue
+    return tuple(found)
+
+
+def reference_for_weights(model_id: str, revision: str | None) -> tuple[Path, ModelSpec] | None:
+    """The one reference spec that *is* Hugging Face model ``model_id`` at ``revision`` as published (a dense or splade
+    encoder: no variant, no generator, no training recipe), or None (no such spec, no revision given, or several candidates).
+
+    What MTEB results of that model id + revision attach to (:mod:`bench.interop.mteb_import`). Ids compare as the Hub
+    does, without regard to case.
+    """
+    if not revision:
+        return None
+    hits = [
+        (path, spec)
+        for path, spec in reference_specs()
+        if spec.kind in ("dense", "splade")  # the encoder alone, as mteb runs a model id (not a reasoning pipeline around it)
+        and spec.weights is not None
+        and spec.weights.id.lower() == model_id.strip().lower()
+        and spec.weights.revision == revision
+        and spec.weights.path is None
+        and spec.generator is None
+        and spec.training is None
+        and spec.variant_of is None
+    ]
+    return hits[0] if len(hits) == 1 else None

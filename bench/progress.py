@@ -51,6 +51,7 @@ class LogProgress(Progress):
         self.interval = interval
         self.clock = clock
         self._lock = threading.Lock()
+        self._count_lock = threading.Lock()
 
     def _write(self, line: str) -> None:
         with self._lock:
@@ -72,20 +73,38 @@ class LogProgress(Progress):
         )
 
     def track(self, items: Iterable[T], description: str, total: int | None = None, units: Callable[[T], int] | None = None) -> Iterator[T]:
-        start = last = self.clock()
-        done = written = 0
+        start = self.clock()
+        at = {"done": 0, "written": 0, "last": start}  # shared with the heartbeat, under self._count_lock
         self._write(self._count_line(description, 0, total, 0.0))
+
+        def due() -> None:  # a line when the interval has passed since the last one (caller holds the lock)
+            now = self.clock()
+            if now - at["last"] >= self.interval:
+                self._write(self._count_line(description, at["done"], total, now - start))
+                at["last"], at["written"] = now, at["done"]
+
+        stop = threading.Event()
+
+        def heartbeat() -> None:  # an item that takes longer than the interval (one big shard) still gets its lines
+            while not stop.wait(self.interval):
+                with self._count_lock:
+                    due()
+
+        beat = threading.Thread(target=heartbeat, name="bench-progress-track", daemon=True) if self.interval > 0 else None
+        if beat is not None:
+            beat.start()
         try:
             for item in items:
                 yield item
-                done += units(item) if units is not None else 1
-                now = self.clock()
-                if now - last >= self.interval:
-                    self._write(self._count_line(description, done, total, now - start))
-                    last, written = now, done
+                with self._count_lock:
+                    at["done"] += units(item) if units is not None else 1
+                    due()
         finally:  # the last line tells where the loop ended: done == total when it ran to the end, less when it was cut short
-            if written != done:
-                self._write(self._count_line(description, done, total, self.clock() - start))
+            stop.set()
+            if beat is not None:
+                beat.join()
+            if at["written"] != at["done"]:
+                self._write(self._count_line(description, at["done"], total, self.clock() - start))
 
     def stage(self, description: str) -> AbstractContextManager[None]:
         return self._staged(description)

@@ -53,6 +53,8 @@ class Target:
     """Why this target cannot be checked (reported as a FAIL)."""
     run_spec: ModelSpec | None = None
     """The spec actually run when it is not ``spec``: a trained student whose weights differ from the pinned ones."""
+    not_here: str | None = None
+    """Why a published entry (``expected: - published: ...``) is not checked on this machine: its set is not at hand."""
 
     def tolerance_for(self, metric: str) -> float:
         return self.spec.tolerance_for(metric)
@@ -165,12 +167,18 @@ def spec_targets(spec_path: Path, datasets: Iterable[str] = (), quick: bool = Fa
         which = f" on the quick datasets ({', '.join(QUICK_DATASETS)})" if quick and spec.family not in EVERY_DATASET_FAMILIES else ""
         fix = f"add `expected:` entries (`bench reproduce {spec_path} --dataset NAME --print-expected` prints them)"
         return [Target(spec, source, "—", problem=f"{spec_path}: no expected scores{which}; {fix}")]
+    targets = []
     for e in entries:
         try:
             resolve_dataset(e.dataset, e.split)
         except DatasetError as err:
-            raise DatasetError(f"{spec_path}: expected scores for {e.dataset}: {err}") from err
-    return [Target(spec, source, e.dataset, e.split, e.hash, e.metrics) for e in entries]
+            if e.published is None:  # a collection this spec was measured on here: missing is a problem, not a skip
+                raise DatasetError(f"{spec_path}: expected scores for {e.dataset}: {err}") from err
+            why = f"{e.dataset} is not at hand here (`bench datasets fetch {e.dataset}` gets it); its expected scores are {e.published}'s"
+            targets.append(Target(spec, source, e.dataset, e.split, e.hash, e.metrics, not_here=why))
+            continue
+        targets.append(Target(spec, source, e.dataset, e.split, e.hash, e.metrics))
+    return targets
 
 
 def all_targets(models_dir: Path, quick: bool = False) -> list[Target]:
@@ -322,7 +330,7 @@ def reproduce(
         from bench.published.tables import applicable
 
         try:
-            pub_rows, pub_note = applicable(target.spec.name, target.spec.spec_hash, ds.file_hashes, target.split)
+            pub_rows, pub_note = applicable(target.spec.name, target.spec.spec_hash, ds.file_hashes, target.split, dataset_hash)
         except BenchError as e:
             return Reproduction(target, dataset_hash=dataset_hash, problem=str(e))
     if target.expected_hash is not None and dataset_hash != target.expected_hash:
@@ -347,6 +355,12 @@ def reproduce(
                 ),
             )
         expected = entry.metrics if entry is not None and entry.split == target.split else {}
+    if not expected and not pub_rows:  # a published entry whose table does not apply: nothing would be compared
+        return Reproduction(
+            target,
+            dataset_hash=dataset_hash,
+            problem=f"{target.source}: the expected scores for {ds.name} are a published table's, but none applies: {pub_note or 'no published row'}",
+        )
     replay, mode = None, "generated"
     if replay_from is not None:
         found = _logged_thoughts(replay_from, target, dataset_hash)

@@ -89,10 +89,20 @@ class Expected(_Frozen):
     dataset: str
     hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     split: str = "test"
-    metrics: dict[str, float]
+    metrics: dict[str, float] = Field(default_factory=dict)
     measured_on: dict[str, StrictStr | int] | None = None
     """The platform fingerprint the scores were measured under (:func:`bench.kernels.measured_on`); a verdict that
     differs prints what differs from it."""
+    published: Literal["pyserini-2cr", "mteb-results"] | None = None
+    """The expected scores are a published table's (:mod:`bench.published.tables`: its numbers, read from their source,
+    at its printed precision), not numbers written here: a BEIR set this machine may not have. ``bench reproduce
+    --all`` checks it where the set is at hand (``bench datasets fetch``) and lists it NOT CHECKED elsewhere."""
+
+    @model_validator(mode="after")
+    def _metrics_or_published(self) -> Expected:
+        if not self.metrics and self.published is None:
+            raise ValueError("an expected entry needs metrics, or published: the table its numbers are (pyserini-2cr, mteb-results)")
+        return self
 
     @field_validator("metrics")
     @classmethod

@@ -46,6 +46,7 @@ def test_without_local_data_scifact_is_fetched(tmp_path: Path, data_root: Path, 
         monkeypatch.setattr(demo, "known", lambda name: entry if name == "scifact" else known(name))
         monkeypatch.setenv("BENCH_DATA_PATH", str(tmp_path / "empty"))
         monkeypatch.setenv("BENCH_DATA_DIR", str(tmp_path / "data"))
+        monkeypatch.setenv("BENCH_HOME", str(tmp_path / "home"))  # its fetch record (a stand-in scifact) stays here
         datasets, fetched = demo.demo_datasets()
     finally:
         httpd.shutdown()

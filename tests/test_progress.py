@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import subprocess
 import sys
+import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -14,6 +17,7 @@ from typing import TypeVar
 import pytest
 from rich.console import Console
 
+from bench.cli import main
 from bench.datasets import resolve_dataset
 from bench.paths import progress_interval
 from bench.progress import LINE, LogProgress, RichProgress
@@ -55,6 +59,44 @@ def test_lines_come_at_the_interval_count_units_and_end_with_done_equal_total() 
     assert {x["stage"] for x in lines} == {'encoding 15 "documents"'}  # quotes in a name keep the line parseable
     assert float(lines[1]["rate"]) == pytest.approx(8 / 6, abs=0.05) and lines[1]["eta"] == f"{7 / (8 / 6):.1f}s"
     assert lines[-1]["eta"] == "0.0s"
+
+
+def test_an_item_longer_than_the_interval_still_gets_lines_at_the_interval() -> None:
+    """One shard of 1,400 documents that takes 142 s wrote no line until it ended; now a line comes every interval."""
+    stream = io.StringIO()
+
+    def slow(n: int) -> Iterator[int]:
+        for i in range(n):
+            time.sleep(0.45)
+            yield i
+
+    for _ in LogProgress(stream, interval=0.1).track(slow(2), "encoding 2 documents", total=2):
+        pass
+    lines = _parsed(stream.getvalue())
+    elapsed = [float(x["elapsed"]) for x in lines]
+    assert len(lines) >= 5 and lines[-1]["done"] == "2"  # ~0.9 s at 0.1 s: about 9 lines, not 3
+    assert max(b - a for a, b in itertools.pairwise(elapsed)) < 0.4  # without the heartbeat: 0.45 s, one line per item
+    assert [int(x["done"]) for x in lines] == sorted(int(x["done"]) for x in lines)
+
+
+def test_hugging_face_bars_are_off_when_stderr_is_not_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """transformers' "Loading weights" bar (tqdm) writes nothing in a log; our progress lines are the only ones."""
+    from transformers.utils import logging as transformers_logging
+
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
+    with warnings.catch_warnings():  # huggingface_hub warns when an earlier in-process `bench` already turned them off
+        warnings.simplefilter("ignore")
+        transformers_logging.enable_progress_bar()
+    try:
+        assert main(["--version"]) == 0  # stderr is captured here: not a terminal
+        assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1" and not transformers_logging.is_progress_bar_enabled()
+        for _ in transformers_logging.tqdm(range(3), desc="Loading weights"):
+            pass
+        assert "Loading weights" not in capsys.readouterr().err
+    finally:
+        transformers_logging.disable_progress_bar()
 
 
 def test_every_item_with_interval_zero_and_no_repeated_last_line() -> None:
@@ -131,6 +173,8 @@ def test_a_real_run_with_stderr_on_a_pipe_logs_parseable_lines_ending_at_the_tot
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
+    # quiet logs: only our progress lines, no java.util.logging INFO of Lucene ("Using MemorySegmentIndexInput ...")
+    assert [line for line in proc.stderr.splitlines() if not line.startswith("progress ")] == []
     lines = _parsed("\n".join(line for line in proc.stderr.splitlines() if line.startswith("progress ")))
     stages = {x["stage"] for x in lines}
     assert {"validating adi", "indexing adi (flat)"} <= stages

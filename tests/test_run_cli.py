@@ -76,10 +76,9 @@ def test_kind_comes_from_the_model_folder() -> None:
     assert "bench run THIS_FILE" in text
 
 
-def test_a_model_id_runs_like_its_spec_and_saves_a_spec_that_repeats_it(
-    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    saved = tmp_path / "my.yaml"
+def test_a_model_id_equal_to_a_reference_spec_runs_as_that_spec(db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One identity per model: -m ID with the reference's weights and params lands under the reference name and spec hash."""
+    saved = tmp_path / "same.yaml"
     r = bench(capsys, "run", "-m", "sentence-transformers/all-MiniLM-L6-v2", "-d", "adi", "--save-spec", saved, "--db", db_path, "--json")
     assert r.code == 0, r.err
     body = r.json()
@@ -87,12 +86,33 @@ def test_a_model_id_runs_like_its_spec_and_saves_a_spec_that_repeats_it(
     expected = reference.expected_for(body["dataset"]["hash"])
     assert expected is not None
     assert body["metrics"]["nDCG@10"] == pytest.approx(expected.metrics["nDCG@10"], abs=reference.tolerance_for("nDCG@10"))
-    assert body["model"] == "sentence-transformers__all-minilm-l6-v2" and body["provenance"] == "local"
-    again = bench(capsys, "run", saved, "-d", "adi", "--db", db_path, "--json")
-    assert again.code == 0, again.err
-    assert db_rows(db_path, "SELECT count(DISTINCT spec_hash), count(*) FROM runs") == [(1, 2)]  # the same version, twice
+    assert (body["model"], body["provenance"]) == ("all-minilm-l6-v2", "reference")
+    assert db_rows(db_path, "SELECT DISTINCT model_name, spec_hash FROM runs") == [("all-minilm-l6-v2", reference.spec_hash)]
+    said = [line for line in r.err.splitlines() if "reference spec models/all-minilm-l6-v2.yaml" in line]
+    assert len(said) == 1 and "running as all-minilm-l6-v2" in said[0] and reference.spec_hash[:12] in said[0], r.err
+    assert not saved.exists() and "repeats this run" in r.err  # the reference file is the spec that repeats it
+
+
+def test_a_model_id_with_other_params_is_another_model_and_saves_a_spec_that_repeats_it(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.adhoc import reference_twin
+
+    plain, _ = synthesize("sentence-transformers/all-MiniLM-L6-v2")
+    assert reference_twin(plain) is not None and reference_twin(plain)[1].name == "all-minilm-l6-v2"  # type: ignore[index]
+    assert reference_twin(synthesize("sentence-transformers/all-MiniLM-L6-v2", params={"max_length": 256})[0]) is not None
+    for other in ({"max_length": 128}, {"query_prompt": "query: "}, {"index": "hnsw"}):
+        assert reference_twin(synthesize("sentence-transformers/all-MiniLM-L6-v2", params=other)[0]) is None, other
+    saved = tmp_path / "my.yaml"
+    args = ("run", "-m", "sentence-transformers/all-MiniLM-L6-v2", "--param", "batch_size=64", "-d", "adi")
+    r = bench(capsys, *args, "--save-spec", saved, "--db", db_path, "--json")
+    assert r.code == 0, r.err
+    assert (r.json()["model"], r.json()["provenance"]) == ("sentence-transformers__all-minilm-l6-v2", "local")
+    assert "running as" not in r.err
+    (recorded,) = db_rows(db_path, "SELECT spec_hash FROM runs")
+    assert recorded[0] == load_spec(saved).spec_hash != load_spec(MINILM).spec_hash  # the saved spec repeats this version
     # the reference name stays the reference's
-    r = bench(capsys, "run", "-m", "sentence-transformers/all-MiniLM-L6-v2", "--name", "all-minilm-l6-v2", "-d", "adi", "--db", db_path)
+    r = bench(capsys, *args, "--name", "all-minilm-l6-v2", "--db", db_path)
     assert r.code == 9 and "belongs to the reference spec" in r.err
 
 

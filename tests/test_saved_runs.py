@@ -164,6 +164,19 @@ def test_a_refused_file_does_not_stop_a_good_one(home: Path, db_path: Path, caps
     assert db_rows(db_path, "SELECT d.name FROM runs r JOIN datasets d USING (dataset_hash)") == [("adi",)]
 
 
+def _record_on(ds: object, run: Run, **fields: object) -> object:
+    """A run record for *run* on *ds*, evaluated with the default measures, started now."""
+    return run_record(
+        dataset=ds,
+        stats=ds.validate(),
+        run=run,
+        evaluation=evaluate(run, ds.qrels(), with_defaults(), ds.drop_identical_ids),
+        timings=Timings(),
+        started_at=datetime.now(UTC).replace(tzinfo=None),
+        **fields,
+    )
+
+
 @pytest.mark.parametrize("claim", [None, "reference", "imported"])
 def test_a_saved_run_file_is_local_whatever_it_claims(
     home: Path, db_path: Path, capsys: pytest.CaptureFixture[str], claim: str | None
@@ -175,14 +188,10 @@ def test_a_saved_run_file_is_local_whatever_it_claims(
     _migrated(capsys, db_path)
     ds = resolve_dataset("adi")
     run = Run.from_scores({q: {d: 1.0 for d in docs} for q, docs in ds.qrels().items()}, tag="mine")
-    rec = run_record(
+    rec = _record_on(
+        ds,
+        run,
         model=ModelRow(name="my-run", family="lexical", kind=None, metadata={"run_file": "mine.trec"}),
-        dataset=ds,
-        stats=ds.validate(),
-        run=run,
-        evaluation=evaluate(run, ds.qrels(), with_defaults(), ds.drop_identical_ids),
-        timings=Timings(),
-        started_at=datetime.now(UTC).replace(tzinfo=None),
         writer=LOCAL,
         spec_hash=synthetic_identity("my-run", "lexical", "run-file"),
     )
@@ -209,18 +218,7 @@ def test_a_saved_run_of_every_reference_spec_passes_verification(home: Path, db_
     spec = load_spec(spec_path)
     ds = resolve_dataset("adi")
     run = Run.from_scores({q: {d: 1.0 for d in docs} for q, docs in list(ds.qrels().items())[:5]}, tag=spec.name)
-    rec = run_record(
-        model=model_row(spec),
-        dataset=ds,
-        stats=ds.validate(),
-        run=run,
-        evaluation=evaluate(run, ds.qrels(), with_defaults(), ds.drop_identical_ids),
-        timings=Timings(),
-        started_at=datetime.now(UTC).replace(tzinfo=None),
-        writer=spec_writer(spec_path, spec.spec_hash),
-        spec_hash=spec.spec_hash,
-        spec=spec,
-    )
+    rec = _record_on(ds, run, model=model_row(spec), writer=spec_writer(spec_path, spec.spec_hash), spec_hash=spec.spec_hash, spec=spec)
     saved, _ = load_saved(save_record(rec, db_path))
     checked = verify_saved(saved, db_path)
     assert checked.writer.provenance == "reference" and checked.spec_hash == spec.spec_hash

@@ -19,12 +19,12 @@ from typing import Any
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # typer 0.29 vendors click: not click's classes
 
-from bench.cli import compare, datasets, interop, published, reproduce, runs, serve, spec, submit, suites, tasks, thoughts, train  # noqa: F401  (registers the commands)
+from bench.cli import compare, datasets, env, interop, published, reproduce, runs, serve, spec, submit, suites, tasks, thoughts, train  # noqa: F401  (registers the commands)
 from bench.cli.common import HELP_OPTIONS, app, build_command, err, one_line
 from bench.errors import BenchError
 from bench.settings import SettingsError
 
-__all__ = ["EXIT_ABORTED", "EXIT_INTERNAL", "EXIT_USAGE", "app", "debug_from_env", "entry", "main"]
+__all__ = ["EXIT_ABORTED", "EXIT_INTERNAL", "EXIT_USAGE", "app", "debug_from_env", "entry", "main", "quiet_library_bars"]
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: a bug in brewbench (or its dependencies), not a mistake of the user
@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"error: {e}")
         return e.exit_code
     args = list(sys.argv[1:] if argv is None else argv)
+    quiet_library_bars()
     ctx: typer.Context | None = None
     command: Any = None
     try:
@@ -103,6 +104,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = f"{type(e).__name__}: {e}" if str(e).strip() else type(e).__name__
         _say(f"error: {what} (internal error; {hint})")
         return EXIT_INTERNAL
+
+
+def quiet_library_bars() -> None:
+    """In a log (stderr not a terminal), no tqdm bars of Hugging Face libraries: only our progress lines.
+
+    transformers' "Loading weights" and huggingface_hub's download bars are tqdm bars, written as a mess of carriage
+    returns in a log; ``HF_HUB_DISABLE_PROGRESS_BARS=1`` turns both off (child processes inherit it), and the libraries
+    already imported are told directly. A terminal keeps them; a value the user set is kept.
+    """
+    try:
+        terminal = sys.stderr.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        terminal = False
+    if terminal or os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS") is not None:
+        return
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    if "huggingface_hub" in sys.modules:
+        sys.modules["huggingface_hub"].utils.disable_progress_bars()
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
 
 
 def _command_path(command: Any, args: list[str]) -> str:

@@ -102,7 +102,7 @@ def _global_options(
 
 
 def build_command() -> TyperGroup:
-    """The click command tree of :data:`app`, ready to run; ``-h`` shows boolean flags as flags.
+    """The click command tree of :data:`app`, ready to run; ``-h`` shows boolean flags as flags and help texts rendered.
 
     typer 0.29 renders every flag in the rich help with a ``<bool>`` type, as if it took a value (``--json <bool>``,
     even its own ``--help <bool>``); a flag's type column is emptied here, once, for every command and group.
@@ -115,7 +115,22 @@ def build_command() -> TyperGroup:
     return root
 
 
+def _reflow(text: str) -> str:
+    """A docstring as help shows it: cleaned, each paragraph on one line (typer 0.29 keeps the docstring's line breaks
+    after the first paragraph, so help came out ragged), reST literals rendered (:func:`rendered`)."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    kept = [p if p.startswith("\b") or re.search(r"^\s*([-*] |\s)", p, re.M) else " ".join(p.split()) for p in paragraphs]
+    return rendered("\n\n".join(kept))
+
+
 def _show_flags_as_flags(command: Any) -> None:
+    if getattr(command, "help", None):
+        command.help = _reflow(command.help)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = rendered(param.help)
     ctx = typer.Context(command, help_option_names=HELP_OPTIONS)
     help_option = command.get_help_option(ctx)  # created once per command and cached by it, so this is the one -h renders
     for param in [*command.params, help_option]:
@@ -123,6 +138,47 @@ def _show_flags_as_flags(command: Any) -> None:
             param.metavar = ""  # display_type_rich() shows the metavar when there is one
     for sub in getattr(command, "commands", {}).values():
         _show_flags_as_flags(sub)
+
+
+# The values of the options that take one of a few, written out here so that `-h` imports nothing heavy;
+# tests/test_help_texts.py checks each against the library's own list.
+ENGINES = ("local", "ray")
+ADHOC_KINDS = ("dense", "splade")  # bench.adhoc.KIND_FAMILY
+EXPORT_FORMATS = ("trec", "csv", "parquet", "mteb")  # bench.interop.export.FORMATS
+FAMILIES = ("lexical", "learned-sparse", "dense", "reasoning", "soft-label")  # bench.specs.FAMILIES
+PUBLISHED_SOURCES = ("pyserini-2cr", "mteb-results")  # bench.published.tables.SOURCES
+SUBMISSION_STATUSES = ("pending", "self-reported", "reproduced", "rejected", "withdrawn")  # bench.store.submissions
+TASK_TYPES = ("STS", "Classification", "PairClassification", "Clustering")
+
+
+def one_of(choices: tuple[str, ...], what: str, *, case_sensitive: bool = True) -> dict[str, Any]:
+    """``typer.Option``/``Argument`` keywords for a value from ``choices``: shown as ``<a|b|c>`` in ``-h``, refused otherwise.
+
+    A value outside ``choices`` is a usage error of one line that lists them and offers the close ones, e.g.
+    ``'rya' is not an engine; use local or ray. Did you mean: ray?``.
+
+    Args:
+        choices: The accepted values, in the order help lists them.
+        what: The value's noun with its article (``an engine``, ``a format``).
+    """
+    from bench.suggest import did_you_mean
+
+    def parse(value: str) -> str:
+        for choice in choices:
+            if value == choice or (not case_sensitive and value.casefold() == choice.casefold()):
+                return choice
+        listed = " or ".join(choices) if len(choices) == 2 else ", ".join(choices)
+        raise typer.BadParameter(f"'{value}' is not {what}; use {listed}.{did_you_mean(value, choices)}")
+
+    return {"parser": parse, "metavar": "<" + "|".join(choices) + ">"}
+
+
+_RST_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+
+
+def rendered(text: str) -> str:
+    """``text`` as a terminal shows it: reST literals (two backticks each side) become Markdown's single backticks."""
+    return _RST_LITERAL.sub(r"`\1`", text)
 
 
 DbOption = Annotated[

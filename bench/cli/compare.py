@@ -11,7 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
-from bench.cli.common import DbOption, JsonOption, SplitOption, app, db_path, emit_json, note_metric_names, out, table
+from bench.cli.common import DbOption, JsonOption, SplitOption, app, db_path, emit_json, note_metric_names, one_of, out, table
+
+TESTS = ("randomization", "t-test")
+"""The paired tests (:data:`bench.evaluation.stats.TESTS`, repeated here so that ``-h`` imports no numpy)."""
 
 RESAMPLES = 10_000
 SEED = 0
@@ -32,14 +35,20 @@ def _one_version(con: Any, ref: str, hint: str) -> str:
 
 @app.command()
 def compare(
-    model_a: Annotated[str, typer.Argument(metavar="A", help="Model A: a name or a version label (name@hash8).")],
-    model_b: Annotated[str, typer.Argument(metavar="B", help="Model B, the one A is measured against.")],
     dataset: Annotated[
         str,
         typer.Option("--dataset", "-d", help="A recorded dataset: its name, a path to its BEIR folder, or >= 6 hex of its content hash."),
     ],
+    model_a: Annotated[
+        str | None,
+        typer.Argument(metavar="A", help="Model A: a name or a version label (name@hash8); or give -m A -m B.", show_default=False),
+    ] = None,
+    model_b: Annotated[str | None, typer.Argument(metavar="B", help="Model B, the one A is measured against.", show_default=False)] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", "-m", help="A model, as everywhere else: -m A -m B (instead of the two arguments).")
+    ] = None,
     metric: Annotated[str, typer.Option("--metric", help="Metric to compare on, e.g. nDCG@10, RR@10, R@100.")] = "nDCG@10",
-    test: Annotated[str, typer.Option("--test", help="Paired test over queries: randomization or t-test.")] = "randomization",
+    test: Annotated[str, typer.Option("--test", help="Paired test over queries.", **one_of(TESTS, "a test"))] = "randomization",
     split: SplitOption = "test",
     db: DbOption = None,
     json_out: JsonOption = False,
@@ -68,8 +77,12 @@ def compare(
 
     given, metric = metric, str(parse_measure(metric))
     note_metric_names([given])
-    if test not in stats.TESTS:
-        raise typer.BadParameter(f"'{test}' is not a test; use {' or '.join(stats.TESTS)}", param_hint="--test")
+    models = [m for m in (model_a, model_b) if m is not None] + list(model or [])
+    if len(models) != 2:
+        raise typer.BadParameter(
+            f"compare takes two models, A and B (as arguments or as -m A -m B), not {len(models)}", param_hint="A B / -m"
+        )
+    model_a, model_b = models
     with open_read_only(db_path(db)) as con:
         a, b = _one_version(con, model_a, "A"), _one_version(con, model_b, "B")
         if a == b:

@@ -68,9 +68,34 @@ def datasets_list(
         ],
     )
     out.print(listing)
-    out.print(
-        "Data path: " + os.pathsep.join(str(p) for p in __import__("bench.datasets.registry", fromlist=["search_path"]).search_path())
-    )
+    for line in where_looked():
+        out.print(line, markup=False, soft_wrap=True)
+
+
+def where_looked() -> list[str]:
+    """The lines that say where `bench datasets list` looked: each folder of the search path, in order, found or not."""
+    from bench.datasets.registry import has_corpus
+    from bench.paths import data_dir, data_path
+
+    def found(folder: Path, origin: str) -> str:
+        if not folder.exists():
+            what = "missing"
+        elif not folder.is_dir():
+            what = "not a folder"
+        else:
+            n = sum(1 for child in folder.iterdir() if has_corpus(child))
+            what = f"{n} dataset folder{'' if n == 1 else 's'}" if n else "no dataset folders (a BEIR folder has corpus.jsonl)"
+        return f"  {folder}  ({origin}): {what}"
+
+    lines = ["Looked for datasets in, in order:"]
+    lines += [found(p, "BENCH_DATA_PATH") for p in data_path()]
+    lines.append(found(data_dir(), "data dir: BENCH_DATA_DIR, else $BENCH_HOME/data; `bench datasets fetch` unpacks here"))
+    if not os.environ.get("BENCH_DATA_PATH"):
+        lines.append(
+            "BENCH_DATA_PATH is not set (make sets it to ../shared/datasets): "
+            "export BENCH_DATA_PATH=/path/to/datasets (':'-separated folders of BEIR folders) to run on collections you have"
+        )
+    return lines
 
 
 @datasets_app.command("validate")
@@ -88,6 +113,15 @@ def datasets_validate(dataset: Annotated[str, typer.Argument(help="Name or path.
     stats = ds.validate()
     out.print(
         f"{ds.name} ({ds.path}) is valid: {stats.documents} documents, {stats.queries} queries ({stats.judged_queries} judged), {stats.qrels} judgments; content hash {ds.content_hash}"
+    )
+    known = ds.known
+    same = known is not None and known.hash != ds.files_identity
+    out.print(
+        f"scoring identity {ds.scoring_hash}"
+        + (f"; registered content of {known.dataset} ({known.split}, {known.source})" if known else "; no registered content")
+        + ("; other bytes than the registered copy, the same data as parsed" if same else ""),
+        markup=False,
+        soft_wrap=True,
     )
 
 
@@ -117,3 +151,8 @@ def datasets_fetch(
 
         folder = fetch(entry, dest or data_dir(), report, url=url)
     out.print(f"{name}: {folder}")
+    from bench.datasets.contents import records_dir
+
+    record = records_dir() / f"{name}.json"
+    if record.is_file():
+        out.print(f"file hashes recorded in {record}", markup=False, soft_wrap=True)

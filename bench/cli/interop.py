@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bench.cli.common import DbOption, JsonOption, app, db_path, emit_json, out, table
+from bench.cli.common import EXPORT_FORMATS, FAMILIES, DbOption, JsonOption, app, db_path, emit_json, one_of, out, table
 
 import_app = typer.Typer(help="Import results written by another tool (aggregates only, provenance imported).", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -17,12 +17,16 @@ app.add_typer(import_app, name="import")
 def export(
     model: Annotated[str, typer.Option("--model", "-m", help="A model name (its current version) or a version label name@hash8.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into (created if needed).")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="trec, csv, parquet or mteb.")] = "trec",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="What to write.", **one_of(EXPORT_FORMATS, "a format"))] = "trec",
     dataset: Annotated[
         list[str] | None, typer.Option("--dataset", "-d", help="A dataset name or content-hash prefix (repeatable; default: all it has).")
     ] = None,
     task: Annotated[
         list[str] | None, typer.Option("--task", "-t", help="Embedding tasks instead of datasets (--format mteb; repeatable).")
+    ] = None,
+    suite: Annotated[
+        str | None,
+        typer.Option("--suite", help="Every member of this suite the version has a run on (`bench suites show NAME`); the others listed."),
     ] = None,
     db: DbOption = None,
     json_out: JsonOption = False,
@@ -30,7 +34,8 @@ def export(
     """Write the stored results of one model version: TREC runs, per-query values, or MTEB's results layout.
 
     The latest run of the version on each dataset is exported; files say where they came from (provenance, spec hash,
-    run id) in a brewbench-export.json beside them, or inside the MTEB file.
+    run id) in a brewbench-export.json beside them, or inside the MTEB file. With --suite, every member the version
+    has a recorded run on is exported and each other member is listed in one line, with why and what to do.
     """
     from bench.interop.export import FORMATS, export_runs
     from bench.store.db import open_read_only
@@ -41,6 +46,13 @@ def export(
     existing = next((p for p in (output, *output.parents) if p.exists() or p.is_symlink()), None)
     if existing is not None and not existing.is_dir():  # checked before the database is read: nothing is written
         raise typer.BadParameter(f"{existing} exists and is not a folder; -o takes a folder (new or existing)", param_hint="--output")
+    if suite is not None:
+        if task:
+            raise typer.BadParameter(
+                "--suite exports the suite's own members (its tasks too, with --format mteb): leave -t out", param_hint="--suite"
+            )
+        _export_suite(model, suite, fmt, tuple(dataset or ()), output, db, json_out)
+        return
     if task:
         if fmt != "mteb" or dataset:
             raise typer.BadParameter("-t exports embedding-task results in MTEB's layout: give --format mteb and no -d", param_hint="-t")
@@ -62,7 +74,33 @@ def export(
     )
 
 
-def _export_tasks(model: str, tasks: list[str], output: Path, db: Path | None, json_out: bool) -> None:
+def _export_suite(model: str, suite: str, fmt: str, extra: tuple[str, ...], output: Path, db: Path | None, json_out: bool) -> None:
+    from bench.cli.common import err
+    from bench.interop.export import export_runs, suite_selection
+    from bench.store.db import open_read_only
+
+    with open_read_only(db_path(db)) as con:
+        chosen = suite_selection(con, model, suite, fmt, extra)
+        done = export_runs(con, chosen.runs, fmt, output) if chosen.runs else []
+    for line in chosen.missing:  # one line per member not exported: which, why, what to do
+        err.print(line, markup=False, soft_wrap=True)
+    rows = [{"member": e.run.dataset, "run_id": e.run.run_id, "provenance": e.run.provenance, "file": str(e.path)} for e in done]
+    if chosen.tasks:
+        rows += _export_tasks(model, chosen.tasks, output, db, json_out, emit=False)
+    label = done[0].run.label if done else model
+    if json_out:
+        emit_json({"model": label, "suite": suite, "format": fmt, "files": rows, "missing": chosen.missing})
+        return
+    out.print(
+        table(
+            f"{label}: suite {suite} exported as {fmt} ({len(rows)} member(s); {len(chosen.missing)} not, listed above)",
+            ["member", "provenance", "run", "file"],
+            [[r["member"], r["provenance"], r["run_id"], r["file"]] for r in rows],
+        )
+    )
+
+
+def _export_tasks(model: str, tasks: list[str], output: Path, db: Path | None, json_out: bool, emit: bool = True) -> list[dict[str, str]]:
     from bench.errors import StoreError
     from bench.interop.mteb_export import write_task_mteb
     from bench.store.db import open_read_only
@@ -84,11 +122,14 @@ def _export_tasks(model: str, tasks: list[str], output: Path, db: Path | None, j
         assert run is not None
         path = write_task_mteb(run, label, output)
         rows.append({"task": run["task_name"], "run_id": run["run_id"], "provenance": run["provenance"], "file": str(path)})
+    if not emit:
+        return [{"member": r["task"], **{k: v for k, v in r.items() if k != "task"}} for r in rows]
     if json_out:
         emit_json({"model": runs[0][0], "format": "mteb", "files": rows})
-        return
+        return rows
     out.print(table(f"{runs[0][0]} exported as mteb", ["task", "provenance", "run", "file"],
                     [[r["task"], r["provenance"], r["run_id"], r["file"]] for r in rows]))  # fmt: skip
+    return rows
 
 
 @import_app.command("mteb")
@@ -98,12 +139,16 @@ def import_mteb(
         str | None, typer.Option("--model", "-m", help="Record under this brewbench name (default: the MTEB model id, normalised).")
     ] = None,
     family: Annotated[
-        str | None, typer.Option(help="Model family to record (default: model_meta.json's model_type, else unknown).")
+        str | None,
+        typer.Option(
+            help="Model family to record (default: model_meta.json's model_type, else unknown).", metavar="<" + "|".join(FAMILIES) + ">"
+        ),
     ] = None,
     zero_shot: Annotated[
         str | None,
         typer.Option(
             "--zero-shot",
+            metavar="<yes|no>",
             help="yes or no: trained on none / all of the imported collections "
             "(default: model_meta.json's training_datasets, else unknown).",
         ),

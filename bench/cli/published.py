@@ -6,13 +6,15 @@ from typing import Annotated
 
 import typer
 
-from bench.cli.common import DbOption, JsonOption, app, db_path, emit_json, out, table
+from bench.cli.common import PUBLISHED_SOURCES, DbOption, JsonOption, app, db_path, emit_json, out, table
 
 published_app = typer.Typer(help="Published reference tables (Pyserini 2CR from the installed pyserini, MTEB results).",
                             no_args_is_help=True)  # fmt: skip
 app.add_typer(published_app, name="published")
 
-SourceOption = Annotated[str | None, typer.Option("--source", help="pyserini-2cr or mteb-results (default: both).")]
+SourceOption = Annotated[
+    str | None, typer.Option("--source", help="Only this source (default: both).", metavar="<" + "|".join(PUBLISHED_SOURCES) + ">")
+]
 
 
 @published_app.command("list")
@@ -26,7 +28,9 @@ def published_list(
     from bench.published.tables import published, registered_contents
 
     rows = [r for r in published(source) if not dataset or r.dataset in dataset]
-    registered = {name for name, _, _ in registered_contents()}
+    from bench.datasets.contents import fetched_contents
+
+    registered = {name for name, _, _ in registered_contents()} | {k.dataset for k in fetched_contents() if k.published}
     if json_out:
         emit_json([r.as_json() | {"content_registered": r.dataset in registered} for r in rows])
         return
@@ -42,7 +46,8 @@ def published_list(
     for s, ref in refs.items():
         out.print(f"{s}: {ref}", markup=False, soft_wrap=True)
     out.print(
-        f"{len(rows)} numbers; a run is compared with one only on registered content (bench/published/content.yaml), "
+        f"{len(rows)} numbers; a run is compared with one only on registered content (bench/published/content.yaml or a "
+        "fetched BEIR zip), "
         "and published numbers never enter a measured mean, test or rank",
         markup=False,
         soft_wrap=True,

@@ -93,11 +93,15 @@ def reproduce(
             targets = submission_targets(target)
         elif target is not None:
             targets = spec_targets(target, datasets, quick)
-    not_checked = []
+    from bench.training.availability import NotChecked
+
+    not_checked = [NotChecked(t.spec.name, t.source, t.not_here, t.dataset_name) for t in targets if t.not_here]
+    targets = [t for t in targets if not t.not_here]
     if all_specs and quick:  # quick checks do not train (not even --fresh): untrained students are listed, never dropped
         from bench.training.availability import split_untrained
 
-        targets, not_checked = split_untrained(targets)
+        targets, untrained = split_untrained(targets)
+        not_checked = untrained + not_checked
     path = db_path(db) if record else None
     from contextlib import nullcontext
 
@@ -139,13 +143,14 @@ def reproduce(
         counts = {v: sum(r.verdict == v for r in results_) for v in ("OK", "OKish", "FAIL")}
         out.print(
             f"{len(results_)} reproduction(s): {counts['OK']} OK, {counts['OKish']} OKish, {counts['FAIL']} FAIL"
-            + (f"; {len(not_checked)} NOT CHECKED (students not trained here; quick checks do not train)" if not_checked else "")
+            + (f"; {len(not_checked)} NOT CHECKED ({_not_checked_why(not_checked)})" if not_checked else "")
             + ("; fresh (no cache read)" if fresh else "")
             + (f"; recorded in {path}" if path else ""),
             markup=False,
         )
         for n in not_checked:
-            out.print(f"NOT CHECKED {n.model}: {n.reason}", markup=False, soft_wrap=True)
+            on = f" on {n.dataset}" if n.dataset else ""
+            out.print(f"NOT CHECKED {n.model}{on}: {n.reason}", markup=False, soft_wrap=True)
         for note in notes:
             if note:
                 out.print(note, markup=False, soft_wrap=True)
@@ -256,3 +261,13 @@ def _all_spec_tasks(models: Path, quick: bool, db: Path | None, fresh: bool, pro
             if targets:
                 checks += list(check_tasks(spec, targets, db, spec_path=path, progress=progress))
     return checks
+
+
+def _not_checked_why(items: list) -> str:
+    """The summary's reason for the NOT CHECKED targets: untrained students, published sets not at hand, or both."""
+    why = []
+    if any(n.dataset is None for n in items):
+        why.append("students not trained here; quick checks do not train")
+    if any(n.dataset is not None for n in items):
+        why.append("published sets not at hand")
+    return "; ".join(why)

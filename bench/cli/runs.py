@@ -10,6 +10,10 @@ from typing import Annotated, Any
 import typer
 
 from bench.cli.common import (
+    ADHOC_KINDS,
+    ENGINES,
+    FAMILIES,
+    TASK_TYPES,
     DbOption,
     JsonOption,
     MetricOption,
@@ -19,6 +23,7 @@ from bench.cli.common import (
     emit_json,
     err,
     note_metric_names,
+    one_of,
     out,
     stdout_to_stderr,
     table,
@@ -47,7 +52,10 @@ def run(
         str | None, typer.Option("--model", "-m", help="A Hugging Face id or a local model folder, run without a spec file.")
     ] = None,
     kind: Annotated[
-        str | None, typer.Option(help="Runner kind for -m: dense or splade (default: from the model folder; dense for a Hub id).")
+        str | None,
+        typer.Option(
+            help="Runner kind for -m (default: from the model folder; dense for a Hub id).", **one_of(ADHOC_KINDS, "a kind for -m")
+        ),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Model name for -m (default: from the id, org__model).")] = None,
     revision: Annotated[str | None, typer.Option(help="Hub revision for -m (default: main; the weights' sha256 is pinned).")] = None,
@@ -71,7 +79,12 @@ def run(
     ] = None,
     metric: MetricOption = None,
     engine: Annotated[
-        str, typer.Option("--engine", help="Who encodes (dense, splade): local (this process) or ray (Ray actors, one model each).")
+        str,
+        typer.Option(
+            "--engine",
+            help="Who encodes (dense, splade): local (this process) or ray (Ray actors, one model each).",
+            **one_of(ENGINES, "an engine"),
+        ),
     ] = "local",
     address: Annotated[
         str | None, typer.Option("--address", help="--engine ray: auto or ray://host:port joins a cluster (default: a local Ray instance).")
@@ -106,16 +119,25 @@ def run(
     if spec is not None:
         the_spec = load_spec(spec)
     else:
-        from bench.adhoc import parse_param, synthesize
+        from bench.adhoc import parse_param, reference_twin, synthesize
 
         params = dict(parse_param(p) for p in param or [])
         params.update({k: v for k, v in (("query_prompt", query_prompt), ("document_prompt", document_prompt)) if v is not None})
         assert model is not None
         the_spec, text = synthesize(model, kind=kind, name=name, revision=revision, params=params)
-        if save_spec is not None and (save_spec.exists() or save_spec.is_symlink()) and not force:
+        twin = reference_twin(the_spec)
+        if twin is not None and name not in (None, twin[1].name):
+            twin = None  # --name: the user chose another model name for it
+        if twin is not None:  # one identity per model: the same weights and params are the reference spec, not a new model
+            spec, the_spec = twin
+            err.print(
+                f"{model}: same weights (revision {the_spec.weights.revision[:7] if the_spec.weights else '?'}) and params as "
+                f"the reference spec {spec.relative_to(spec.parent.parent)}; running as {the_spec.name} (spec {the_spec.spec_hash[:12]})",
+                markup=False,
+                soft_wrap=True,
+            )
+        elif save_spec is not None and (save_spec.exists() or save_spec.is_symlink()) and not force:
             raise typer.BadParameter(f"{save_spec} exists; pass --force to replace it, or another path", param_hint="--save-spec")
-    if engine not in ("local", "ray"):
-        raise typer.BadParameter(f"'{engine}' is not an engine; use local or ray", param_hint="--engine")
     if address is not None and engine != "ray":
         raise typer.BadParameter("--address goes with --engine ray", param_hint="--address")
     suite_tasks: list[str] = []
@@ -207,7 +229,9 @@ def run(
                     emit_json(t_out.summary.as_json())
                 else:
                     _print_task_summary(t_out.summary, db_path(db) if record else None)
-    if save_spec is not None and not failed:  # written only once the run succeeded
+    if save_spec is not None and spec is not None:  # -m ran as a reference spec: that file is the spec that repeats it
+        err.print(f"--save-spec: not written; `bench run {spec} -d ...` repeats this run", markup=False, soft_wrap=True)
+    elif save_spec is not None and not failed:  # written only once the run succeeded
         save_spec.parent.mkdir(parents=True, exist_ok=True)
         save_spec.write_text(text, encoding="utf-8")
         err.print(f"spec written to {save_spec}; `bench run {save_spec} -d ...` repeats this run", markup=False, soft_wrap=True)
@@ -249,10 +273,17 @@ def _print_summary(summary: Any, db: Path | None) -> None:
 
 @app.command("eval")
 def eval_(
-    run_file: Annotated[Path, typer.Argument(help="A TREC run file (qid Q0 docid rank score tag), .gz allowed.")],
+    run_file: Annotated[
+        Path,
+        typer.Argument(help="A TREC run file (qid Q0 docid rank score tag), .gz allowed; with several -d, a folder of <dataset>.trec."),
+    ],
     dataset: Annotated[
-        str | None,
-        typer.Option("--dataset", "-d", help="Registered dataset name, a folder on the data path, or a BEIR folder (or give --qrels)."),
+        list[str] | None,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Registered dataset name, a folder on the data path, or a BEIR folder (or give --qrels); repeat for several, as with run -o.",
+        ),
     ] = None,
     qrels: Annotated[
         Path | None, typer.Option("--qrels", help="A qrels file instead of a dataset: TREC 'qid 0 docid rel' lines, or BEIR's tsv.")
@@ -265,10 +296,8 @@ def eval_(
         bool,
         typer.Option("--record", help="Record it, with --dataset (provenance local: a run file proves nothing about how it was made)."),
     ] = False,
-    model: Annotated[str | None, typer.Option(help="Model name when recording (default: the run tag).")] = None,
-    family: Annotated[
-        str | None, typer.Option(help="Model family when recording: lexical, learned-sparse, dense, reasoning, soft-label.")
-    ] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model name when recording (default: the run tag).")] = None,
+    family: Annotated[str | None, typer.Option(help="Model family when recording.", **one_of(FAMILIES, "a family"))] = None,
 ) -> None:
     """Evaluate a TREC run file against a dataset's qrels or a qrels file (and record it with --record).
 
@@ -276,33 +305,62 @@ def eval_(
     with a warning when the run answers few queries or names documents the corpus does not have. --metric adds
     any ir_measures measure to the default set (recorded with the run).
     """
-    import re
-    import time
-    from datetime import UTC, datetime
-
     from bench.datasets.registry import resolve_dataset
-    from bench.evaluation.evaluate import evaluate
     from bench.evaluation.measures import with_defaults
-    from bench.execute import precheck_name, run_record
-    from bench.execute import record as record_run
-    from bench.identity import LOCAL, synthetic_identity
-    from bench.specs import FAMILIES, NAME_PATTERN
-    from bench.store.models import ModelRow
-    from bench.types import Timings
 
-    if (dataset is None) == (qrels is None):
+    if (not dataset) == (qrels is None):
         raise typer.BadParameter("give the judgments as --dataset NAME or --qrels FILE (one of them)", param_hint="--dataset/--qrels")
-    if record and dataset is None:
+    if record and not dataset:
         raise typer.BadParameter("--record needs --dataset (a recorded run is tied to the dataset's identity)", param_hint="--record")
-    if record and (family is None or family not in FAMILIES):
-        raise typer.BadParameter(f"family must be one of {', '.join(FAMILIES)}", param_hint="--family")
+    if record and family is None:
+        raise typer.BadParameter(f"--record needs --family; family must be one of {', '.join(FAMILIES)}", param_hint="--family")
     measures = with_defaults(metric or [])  # an unknown metric stops here, before anything is read
     note_metric_names(metric)
     if qrels is not None:
         _eval_qrels_file(run_file, qrels, measures, json_out)
         return
-    assert dataset is not None
-    ds = resolve_dataset(dataset, split)
+    assert dataset
+    names = list(dict.fromkeys(dataset))
+    if len(names) > 1 and not run_file.is_dir():
+        raise typer.BadParameter(
+            f"{run_file} is not a folder: with several -d, give the folder `bench run -d ... -o DIR` wrote (DIR/<dataset>.trec)",
+            param_hint="RUN_FILE",
+        )
+    pairs = []
+    for ref in names:  # every dataset and file checked before anything is evaluated or recorded
+        ds = resolve_dataset(ref, split)
+        path = run_file / f"{ds.name}.trec" if len(names) > 1 else run_file
+        if len(names) > 1 and not path.is_file():
+            raise typer.BadParameter(f"{path}: no such file; {run_file} holds no run for {ds.name}", param_hint="RUN_FILE")
+        pairs.append((path, ds))
+    for path, ds in pairs:
+        _eval_dataset(path, ds, measures, model=model, family=family, record=record, db=db, json_out=json_out)
+
+
+def _eval_dataset(
+    run_file: Path,
+    ds: Any,
+    measures: tuple[Any, ...],
+    *,
+    model: str | None,
+    family: str | None,
+    record: bool,
+    db: Path | None,
+    json_out: bool,
+) -> None:
+    """`bench eval RUN -d DATASET`: score (and with --record, record) one run file against one dataset."""
+    import re
+    import time
+    from datetime import UTC, datetime
+
+    from bench.evaluation.evaluate import evaluate
+    from bench.execute import precheck_name, run_record
+    from bench.execute import record as record_run
+    from bench.identity import LOCAL, synthetic_identity
+    from bench.specs import NAME_PATTERN
+    from bench.store.models import ModelRow
+    from bench.types import Timings
+
     started = datetime.now(UTC).replace(tzinfo=None)
     the_run = _read_run_at_depth(run_file)
     name = model or the_run.tag
@@ -438,7 +496,7 @@ def results(
         ),
     ] = None,
     model: Annotated[
-        list[str] | None, typer.Option("--model", help="Only this model: a name, or a version label name@hash (repeat).")
+        list[str] | None, typer.Option("--model", "-m", help="Only this model: a name, or a version label name@hash (repeat).")
     ] = None,
     metric: Annotated[
         list[str] | None,
@@ -459,7 +517,7 @@ def results(
     split: Annotated[str, typer.Option("--split", help="qrels split a dataset given as a path is hashed with.")] = "test",
     task_type: Annotated[
         str | None,
-        typer.Option("--task-type", help="Embedding-task results of one type (STS, Classification, PairClassification, Clustering)."),
+        typer.Option("--task-type", help="Embedding-task results of one type.", **one_of(TASK_TYPES, "a task type", case_sensitive=False)),
     ] = None,
     by_task_type: Annotated[
         bool,
@@ -604,6 +662,8 @@ def _suite_results(db: Path | None, name: str, metric: str | None, models: list[
         return
     if not rows:
         out.print(f"no recorded results for any member of {s.name}", markup=False)
+        for n in t.notes:  # why a recorded run is not counted
+            out.print(n, markup=False, soft_wrap=True)
         return
     body = [[r.model, *[None if r.values[c] is None else f"{r.values[c]:.4f}" for c in t.columns],
              None if r.mean is None else f"{r.mean:.4f}", f"{r.have} of {len(r.values)}"] for r in rows]  # fmt: skip
@@ -617,9 +677,6 @@ def _suite_results(db: Path | None, name: str, metric: str | None, models: list[
             )
     for n in t.notes:
         out.print(n, markup=False, soft_wrap=True)
-
-
-TASK_TYPES = ("STS", "Classification", "PairClassification", "Clustering")
 
 
 def _task_results(db: Path | None, task_type: str | None, by_type: bool, pivot: bool, models: list[str], b: int, json_out: bool) -> None:

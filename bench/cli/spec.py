@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 import typer
 
-from bench.cli.common import JsonOption, app, emit_json, err, out, table
+from bench.cli.common import JsonOption, app, emit_json, err, out, rendered, table
 
 spec_app = typer.Typer(help="Runner parameters and spec validation (nothing is run).", no_args_is_help=True)
 app.add_typer(spec_app, name="spec")
@@ -36,7 +36,10 @@ def _bound(meta: Any) -> str:
 @spec_app.command("params")
 def spec_params(
     kind: Annotated[
-        str, typer.Argument(help="A runner kind (see `bench spec params --help` for the list): lucene-bm25, dense, splade, ...")
+        str,
+        typer.Argument(
+            help="A runner kind: lucene-bm25, dense, splade or reasoning, or one a plugin registers (entry point brewbench.runners)."
+        ),
     ],
     json_out: JsonOption = False,
 ) -> None:
@@ -57,7 +60,7 @@ def spec_params(
                 "default": default,
                 "required": field.is_required(),
                 "bounds": ", ".join(bounds),
-                "meaning": " ".join((field.description or "").split()),
+                "meaning": rendered(" ".join((field.description or "").split())),
             }
         )
     if json_out:

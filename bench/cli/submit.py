@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bench.cli.common import DbOption, JsonOption, app, db_path, emit_json, err, out, table
+from bench.cli.common import SUBMISSION_STATUSES, DbOption, JsonOption, app, db_path, emit_json, err, one_of, out, table
 
 submit_app = typer.Typer(help="Validate, ingest and publish submissions (submissions/README.md).", no_args_is_help=True)
 app.add_typer(submit_app, name="submit")
@@ -148,7 +148,7 @@ def submit_withdraw(
 
 @submit_app.command("list")
 def submit_list(
-    status: Annotated[str | None, typer.Option(help="Only this status (pending, self-reported, reproduced, rejected, withdrawn).")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status.", **one_of(SUBMISSION_STATUSES, "a submission status"))] = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:

@@ -2,11 +2,13 @@
 
 Layout: ``corpus.jsonl`` (``_id``, ``title``, ``text``), ``queries.jsonl`` (``_id``, ``text``),
 ``qrels/<split>.tsv`` (header ``query-id corpus-id score``). A dataset's identity is the sha256
-of those three files (:attr:`Dataset.content_hash`), never its name.
+of those three files (:attr:`Dataset.content_hash`), never its name; a copy whose bytes differ but that parses to
+a registered content (:attr:`Dataset.scoring_hash`) is that content.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from bench.datasets.contents import SCORING_VERSION, KnownContent, by_hash, by_scoring, read_memo, scoring_known, write_memo
 from bench.errors import DatasetError
 from bench.ids import id_problem, json_id
 from bench.provenance import combine_hashes, file_sha256, scoring_identity, text_sha256
@@ -205,13 +208,62 @@ class Dataset:
             raise _fail(self.path, None, f"cannot read the dataset files ({e})", "re-create the file (gzip -t checks a .gz file)") from None
 
     @cached_property
-    def content_hash(self) -> str:
-        """The dataset's identity: sha256 over corpus, queries and this split's qrels, folded with the scoring rules.
+    def files_identity(self) -> str:
+        """sha256 over the bytes of corpus, queries and this split's qrels, folded with the scoring rules.
 
         Identical to the files' hash under the default rules; dropping identical ids gives another identity
         (:func:`bench.provenance.scoring_identity`), so two scorings of the same files never share a cell.
         """
         return scoring_identity(combine_hashes(self.file_hashes), self.drop_identical_ids)
+
+    @cached_property
+    def known(self) -> KnownContent | None:
+        """The registered content this folder is (:mod:`bench.datasets.contents`): by its bytes, else by its scoring
+        identity (a CRLF, BOM or integer-id copy, the whole queries file); None when it is no registered content."""
+        hit = by_hash(self.files_identity)
+        if hit is not None or not scoring_known(self.split):
+            return hit
+        try:
+            scoring = self.scoring_hash
+        except DatasetError:  # a folder that does not parse is no registered content (validate says why)
+            return None
+        return by_scoring(scoring, self.split)
+
+    @cached_property
+    def content_hash(self) -> str:
+        """The dataset's identity: the registered content's hash when this folder is one (:attr:`known`), else the
+        files' (:attr:`files_identity`). Runs, expected blocks and published tables are keyed by it."""
+        return self.known.hash if self.known is not None else self.files_identity
+
+    @cached_property
+    def scoring_hash(self) -> str:
+        """The scoring identity: sha256 of what scoring reads, as parsed, folded with the scoring rules.
+
+        Documents (id, title, text) sorted by id, the judged queries of the split (id, text) sorted by id, and their
+        judgments (query, document, grade) sorted: line endings, a BOM, integer ids, key order, unjudged queries and
+        the order of lines do not change it; one changed character of a document does. Remembered per files'
+        identity under the cache folder, so a large corpus is parsed once.
+        """
+        memo = read_memo(self.files_identity)
+        if memo is not None:
+            return memo
+        docs = {d.id: hashlib.sha256(json.dumps([d.id, d.title, d.text], ensure_ascii=False).encode()).digest() for d in self.iter_corpus()}
+        h = hashlib.sha256(f"scoring-identity v{SCORING_VERSION}\n".encode())
+        h.update(f"documents {len(docs)}\n".encode())
+        for did in sorted(docs):
+            h.update(docs[did])
+        judged = sorted(self.judged_queries(), key=lambda q: q.id)
+        h.update(f"queries {len(judged)}\n".encode())
+        for q in judged:
+            h.update(json.dumps([q.id, q.text], ensure_ascii=False).encode() + b"\n")
+        qrels = self._qrels
+        h.update(f"qrels {sum(len(d) for d in qrels.values())}\n".encode())
+        for qid in sorted(qrels):
+            for did in sorted(qrels[qid]):
+                h.update(json.dumps([qid, did, qrels[qid][did]]).encode() + b"\n")
+        scoring = scoring_identity(h.hexdigest(), self.drop_identical_ids)
+        write_memo(self.files_identity, scoring)
+        return scoring
 
     @property
     def corpus_hash(self) -> str:

@@ -8,6 +8,7 @@ final one, and a single ``os.replace`` publishes it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -15,9 +16,12 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from bench.datasets.beir import Dataset
 from bench.datasets.card import write_card
+from bench.datasets.contents import records_dir
 from bench.datasets.registry import KnownDataset
 from bench.errors import DatasetError
 
@@ -104,4 +108,54 @@ def fetch(entry: KnownDataset, dest_root: Path, progress: ProgressFn | None = No
     finally:
         archive.unlink(missing_ok=True)
     write_card(folder, entry.drop_identical_ids)  # the scoring rule travels with the folder, whatever it is renamed to
+    record_fetch(entry, folder, source)
     return folder
+
+
+def record_fetch(entry: KnownDataset, folder: Path, url: str) -> Path:
+    """Record what a verified zip unpacked to: the sha256 of ``corpus.jsonl``, ``queries.jsonl`` and each
+    ``qrels/*.tsv``, and per split its content hash and scoring identity (``<home>/fetched/NAME.json``).
+
+    A folder whose files hash to these (wherever it is, whatever it is called) is then that registered dataset: the
+    published tables (measured on BEIR's zips) attach to it, and a suite counts its runs as that member's.
+    """
+
+    def sha(path: Path) -> str:
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+        return h.hexdigest()
+
+    rels = [p for p in ("corpus.jsonl", "queries.jsonl") if (folder / p).is_file()]
+    rels += sorted(f"qrels/{p.name}" for p in (folder / "qrels").glob("*.tsv"))
+    splits = {}
+    for rel in rels:
+        if rel.startswith("qrels/"):
+            ds = Dataset(entry.name, folder, rel[len("qrels/") : -len(".tsv")], entry.drop_identical_ids)
+            try:
+                splits[ds.split] = {"hash": ds.files_identity, "scoring": ds.scoring_hash}
+            except DatasetError:  # a split that does not parse is not recorded (`bench datasets validate` says why)
+                continue
+    record = {
+        "dataset": entry.name,
+        "url": url,
+        "md5": entry.md5,
+        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "folder": str(folder),
+        "drop_identical_ids": entry.drop_identical_ids,
+        "published": entry.collection == "beir",  # the published BEIR tables were measured on these zips
+        "files": {rel: sha(folder / rel) for rel in rels},
+        "splits": splits,
+    }
+    target = records_dir() / f"{entry.name}.json"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as e:
+        raise DatasetError(
+            f"{target}: cannot write the fetch record ({e}); check that the brewbench home (BENCH_HOME) is writable"
+        ) from None
+    return target

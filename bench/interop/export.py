@@ -42,9 +42,8 @@ def export_runs(con: duckdb.DuckDBPyConnection, runs: list[StoredRun], fmt: str,
     if fmt == "mteb":
         from bench.interop.mteb_export import task_result
 
-        for run in runs:
-            task_result(run)  # raises before anything is written
-        return [Exported(write_mteb(run, out), run, fmt) for run in runs]
+        results = [task_result(run, con) for run in runs]  # raises before anything is written
+        return [Exported(write_mteb(run, out, con, result), run, fmt) for run, result in zip(runs, results, strict=True)]
     folder = out / runs[0].label
     _check_stored(con, runs, fmt)
     done = [Exported(write_trec(con, run, folder) if fmt == "trec" else write_per_query(con, run, folder, fmt), run, fmt) for run in runs]
@@ -81,3 +80,74 @@ def _write_manifest(folder: Path, done: list[Exported]) -> Path:
         files[e.path.name] = {"format": e.fmt, "sha256": file_sha256(e.path), **e.run.provenance_record()}
     path.write_text(json.dumps({**head, "files": dict(sorted(files.items()))}, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+@dataclass(frozen=True)
+class SuiteSelection:
+    """What ``bench export --suite`` writes: the runs of the members the version has, and a line per missing member."""
+
+    runs: list[StoredRun]
+    tasks: list[str]
+    """Embedding-task members with a recorded run (exported with ``--format mteb`` only)."""
+    missing: list[str]
+
+
+def suite_selection(con: duckdb.DuckDBPyConnection, model: str, suite_name: str, fmt: str, extra: tuple[str, ...] = ()) -> SuiteSelection:
+    """The members of suite ``suite_name`` (nested suites expanded, each once) that model version ``model`` has results on.
+
+    A member is exported when the version has a recorded run on it (a dataset: by registry name or folder name; an
+    embedding task: by name or MTEB name, ``--format mteb`` only); every other member is one line saying why not and
+    what to do. ``extra``: datasets given with ``-d`` besides the suite.
+
+    Raises:
+        DatasetError: no such suite (with the names there are).
+        StoreError: no such model version, or the version has none of the members.
+    """
+    from bench.errors import StoreError
+    from bench.store.exports import version_runs
+    from bench.suites.registry import get_suite, member_path
+
+    suite = get_suite(suite_name)
+    every = version_runs(con, model)
+    label = every[0].label if every else model
+    runs: list[StoredRun] = [r for r in every if r.dataset in extra]
+    tasks: list[str] = []
+    missing: list[str] = []
+    recorded_tasks = None
+    for leaf in suite.leaves():
+        if leaf.kind == "task":
+            if recorded_tasks is None:
+                from bench.store.tasks import task_results
+
+                df = task_results(con, model=model)
+                df = df[(df["model"] == label) & (df["provenance"] != "imported")]
+                recorded_tasks = set(df["task"]) | set(df["mteb_task"].dropna())
+            if leaf.ref not in recorded_tasks and (leaf.mteb or leaf.name) not in recorded_tasks:
+                missing.append(
+                    f"{suite.name}: {leaf.name}: no run of {label} on this embedding task recorded; `bench run SPEC -t {leaf.ref}` first"
+                )
+            elif fmt != "mteb":
+                missing.append(f"{suite.name}: {leaf.name}: an embedding task, exported with --format mteb only")
+            else:
+                tasks.append(leaf.ref)
+            continue
+        names = {leaf.name, leaf.ref, Path(leaf.ref).name, leaf.ref.replace("/", "-")}
+        found = [r for r in every if r.dataset in names and r not in runs]
+        if found:
+            runs += found
+            continue
+        here = member_path(leaf) is not None
+        missing.append(
+            f"{suite.name}: {leaf.name}: no run of {label} recorded; "
+            + (
+                f"its folder is at hand: `bench run SPEC -d {leaf.ref}` first"
+                if here
+                else "not at hand here either (`bench suites show " + suite.name + "`)"
+            )
+        )
+    if not runs and not tasks:
+        raise StoreError(
+            f"--suite {suite.name}: {label} has a recorded run on none of its {len(suite.leaves())} members; "
+            f"`bench run SPEC --suite {suite.name}` records them"
+        )
+    return SuiteSelection(runs, tasks, missing)

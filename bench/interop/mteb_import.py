@@ -4,7 +4,9 @@ Model names: ``--model`` if given, else the MTEB model id (``model_meta.json``, 
 normalised to a brewbench name: lower case, the ``/`` (``__`` in folders) as ``--``, any other character outside
 ``[a-z0-9._-]`` as ``-`` (``sentence-transformers/all-MiniLM-L6-v2`` -> ``sentence-transformers--all-minilm-l6-v2``).
 A name that is still not valid (longer than 64 characters) is refused with the fix (``--model``). The name is owned
-by the import source (``mteb:<model id>``): it can never take a reference, local or submission name.
+by the import source (``mteb:<model id>``): it can never take a reference, local or submission name. One identity
+per model: files of the id + revision a reference spec pins (:func:`bench.identity.reference_for_weights`) attach to
+that spec instead (its name, its spec hash, provenance ``imported``).
 
 Family and zero-shot: what the results say, never a guess. ``--family`` / ``--zero-shot yes|no`` if given, else
 mteb's ``model_meta.json`` beside the results (``model_type`` dense -> ``dense``; sparse with no parameters ->
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import ResultsFileError
-from bench.identity import Writer, synthetic_identity
+from bench.identity import Writer, reference_for_weights, synthetic_identity
 from bench.interop.mteb_names import dataset_for_task
 from bench.interop.mteb_read import MtebFile, read_file, results_files
 from bench.store.imports import ImportedRun
@@ -190,7 +192,8 @@ def plan_import(
                 f"{file}: cannot tell which model these results are of (no model_meta.json, and the folders are not "
                 "<org>__<model>/<revision>/); pass --model NAME"
             )
-        name = model or brewbench_name(model_id, file)
+        twin = reference_for_weights(model_id, mf.model_revision) if model is None else None
+        name = twin[1].name if twin is not None else model or brewbench_name(model_id, file)
         renamed[model_id] = name
         read.append((mf, dataset, model_id, name))
     if model is not None and len(renamed) > 1:
@@ -226,6 +229,13 @@ def _check_main_scores(mf: MtebFile) -> None:
 
 def _runs(mf: MtebFile, dataset: str, model_id: str, name: str, known: Declared, skipped: list[str]) -> list[ImportedRun]:
     revision = mf.model_revision
+    twin = reference_for_weights(model_id, revision)
+    if twin is not None and twin[1].name == name:  # the reference spec of this id + revision: its name, its version
+        from bench.execute import model_row
+
+        spec = twin[1]
+        return _scores(mf, dataset, model_id, model_row(spec), spec.spec_hash, Writer("imported", "reference"), skipped,
+                       spec.model_dump(mode="json"))  # fmt: skip
     identity = synthetic_identity(name, known.family, f"{TOOL}:{model_id}@{revision or 'unknown'}")
     meta = mf.model_meta
     card = ModelRow(
@@ -244,6 +254,19 @@ def _runs(mf: MtebFile, dataset: str, model_id: str, name: str, known: Declared,
             **known.card_metadata(),
         },
     )
+    return _scores(mf, dataset, model_id, card, identity, Writer("imported", "imported", f"{TOOL}:{model_id}"), skipped, None)
+
+
+def _scores(
+    mf: MtebFile,
+    dataset: str,
+    model_id: str,
+    card: ModelRow,
+    identity: str,
+    writer: Writer,
+    skipped: list[str],
+    spec: dict[str, Any] | None,
+) -> list[ImportedRun]:
     subsets = {(s.split, s.hf_subset) for s in mf.scores}
     out = []
     for s in mf.scores:
@@ -257,7 +280,7 @@ def _runs(mf: MtebFile, dataset: str, model_id: str, name: str, known: Declared,
             ImportedRun(
                 model=card,
                 identity=identity,
-                writer=Writer("imported", "imported", f"{TOOL}:{model_id}"),
+                writer=writer,
                 dataset=dataset,
                 tool=TOOL,
                 task_name=mf.task_name,
@@ -271,6 +294,7 @@ def _runs(mf: MtebFile, dataset: str, model_id: str, name: str, known: Declared,
                 file=str(mf.path),
                 file_sha256=mf.sha256,
                 metrics=dict(s.metrics),
+                spec=spec,
             )
         )
     return out

@@ -120,9 +120,19 @@ def registered_contents() -> tuple[tuple[str, str, dict[str, str]], ...]:
     return tuple((c["dataset"], c["split"], dict(c["files"])) for c in data["contents"])  # type: ignore[index]
 
 
-def content_of(file_hashes: dict[str, str], split: str) -> str | None:
-    """The published dataset whose registered files equal ``file_hashes`` (a local copy's), else None."""
-    return next((name for name, s, files in registered_contents() if s == split and files == file_hashes), None)
+def content_of(file_hashes: dict[str, str], split: str, content_hash: str | None = None) -> str | None:
+    """The published dataset whose registered files equal ``file_hashes`` (a local copy's), else None.
+
+    With ``content_hash`` (:attr:`bench.datasets.beir.Dataset.content_hash`), a copy recognised as a registered
+    published content by its scoring identity (a CRLF, BOM or integer-id copy, the whole queries file) counts too.
+    """
+    hit = next((name for name, s, files in registered_contents() if s == split and files == file_hashes), None)
+    if hit is None and content_hash is not None:
+        from bench.datasets.contents import by_hash
+
+        known = by_hash(content_hash)
+        hit = known.dataset if known is not None and known.published and known.split == split else None
+    return hit
 
 
 @lru_cache(maxsize=1)
@@ -159,7 +169,9 @@ def check(rows: list[PublishedScore], observed: dict[str, float]) -> list[Metric
                         published_verdict(r.value, observed.get(r.metric), r.decimals)) for r in rows]  # fmt: skip
 
 
-def applicable(spec_name: str, spec_hash: str, file_hashes: dict[str, str], split: str) -> tuple[list[PublishedScore], str | None]:
+def applicable(
+    spec_name: str, spec_hash: str, file_hashes: dict[str, str], split: str, content_hash: str | None = None
+) -> tuple[list[PublishedScore], str | None]:
     """The published numbers a run of this spec on this data is compared with, and a note when none apply.
 
     The note says why: no published table for this content (the data is not what any table was measured on), or the
@@ -168,7 +180,7 @@ def applicable(spec_name: str, spec_hash: str, file_hashes: dict[str, str], spli
     conds = for_spec(spec_name, spec_hash)
     if not conds:
         return [], None
-    dataset = content_of(file_hashes, split)
+    dataset = content_of(file_hashes, split, content_hash)
     rows = [r for r in published() if conds.get(r.source) == r.condition]
     if dataset is None:
         names = sorted({r.dataset for r in rows})

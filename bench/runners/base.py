@@ -119,7 +119,9 @@ def runner_class(kind: str) -> type[Runner]:
     if kind not in _KINDS:
         _load_entry_points()
     if kind not in _KINDS:
-        raise RunnerUnavailable(f"unknown runner kind '{kind}'; known kinds: {', '.join(sorted(_KINDS))}")
+        from bench.suggest import did_you_mean
+
+        raise RunnerUnavailable(f"unknown runner kind '{kind}'; known kinds: {', '.join(sorted(_KINDS))}.{did_you_mean(kind, _KINDS)}")
     module, _, cls = _KINDS[kind].partition(":")
     try:
         mod = importlib.import_module(module)

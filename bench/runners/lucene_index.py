@@ -94,13 +94,26 @@ def _discard(folder: Path, root: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _starts_with_bom(path: Path) -> bool:
+    """Whether a plain corpus file begins with a UTF-8 BOM (our reader drops it; Anserini's fails on line 1)."""
+    if path.name.endswith(".gz"):
+        return False
+    with path.open("rb") as f:
+        return f.read(len(_UTF8_BOM)) == _UTF8_BOM
+
+
 def build_or_reuse(corpus_file: Path, corpus_hash: str, config: dict[str, Any], args: list[str]) -> tuple[Path, bool]:
     """Return (index folder, reused?). ``args`` are extra IndexCollection arguments (collection, fields...).
 
     A cached entry is reused only when :func:`verify_index` passes; a damaged one is discarded and rebuilt.
     """
     root = cache_dir() / "indexes"
-    final = root / f"{config.get('name', 'lucene')}-{index_key(corpus_hash, config)}"
+    bom = _starts_with_bom(corpus_file)
+    # a BOM corpus once gave Anserini nothing to index: its indexes have their own key, so an empty one is never reused
+    final = root / f"{config.get('name', 'lucene')}-{index_key(corpus_hash, {**config, 'bom_stripped': True} if bom else config)}"
     clean_scratch(root, (_BUILD_PREFIX, _DAMAGED_PREFIX))  # what killed builds left behind
     if verify_index(final, corpus_hash):
         cache_reads.record("lucene-index")
@@ -114,10 +127,15 @@ def build_or_reuse(corpus_file: Path, corpus_hash: str, config: dict[str, Any], 
         source.mkdir()
         # Anserini indexes every file of the input folder: give it the corpus alone (a link, not a copy).
         link = source / corpus_file.name
-        try:
-            os.symlink(corpus_file.resolve(), link)
-        except OSError:
-            shutil.copyfile(corpus_file, link)
+        if bom:  # Anserini's JSON reader refuses a BOM and indexes nothing: give it the text
+            with corpus_file.open("rb") as src, link.open("wb") as dst:
+                src.seek(len(_UTF8_BOM))
+                shutil.copyfileobj(src, dst, 1 << 20)
+        else:
+            try:
+                os.symlink(corpus_file.resolve(), link)
+            except OSError:
+                shutil.copyfile(corpus_file, link)
         index_dir = work / "index"
         threads = str(max(1, min(os.cpu_count() or 1, 8)))
         autoclass("io.anserini.index.IndexCollection").main(

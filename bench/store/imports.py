@@ -13,6 +13,7 @@ made here. The row carries the registry name the task maps to, and ``source`` sa
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,8 @@ class ImportedRun:
     file: str
     file_sha256: str
     metrics: dict[str, float] = field(default_factory=dict)
+    spec: Mapping[str, Any] | None = None
+    """The reference spec (as JSON) whose version the results attach to, when ``identity`` is that spec's hash."""
 
     @property
     def dataset_hash(self) -> str:
@@ -88,7 +91,7 @@ def record_imports(con: duckdb.DuckDBPyConnection, runs: list[ImportedRun], now:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, run: ImportedRun, now: datetime) -> bool:
-    claim_name(con, run.model, run.identity, None, run.writer, now)
+    claim_name(con, run.model, run.identity, run.spec, run.writer, now)
     same = con.execute(
         """SELECT i.run_id, i.file, i.file_sha256 FROM imports i JOIN runs r USING (run_id)
            WHERE r.model_name = ? AND r.spec_hash = ? AND r.dataset_hash = ?""",

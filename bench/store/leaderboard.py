@@ -9,6 +9,7 @@ leaderboard shows one *representative* run: runs made here (``reference`` or ``r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -318,7 +319,15 @@ def leaderboard_suite(con: duckdb.DuckDBPyConnection, name: str, metric: str) ->
     frame[["Suite mean", *members]] = frame[["Suite mean", *members]].astype("float64")
     frame.insert(0, "Rank", frame["Suite mean"].rank(ascending=False, method="min").astype("Int64"))
     return {"frame": frame, "members": members, "title": suite.title, "source": suite.source, "metric": table.metric,
-            "leaves": len(suite.leaves()), "notes": list(table.notes)}  # fmt: skip
+            "leaves": len(suite.leaves()), "notes": [_no_paths(n) for n in table.notes]}  # fmt: skip
+
+
+_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/()]+/)+[^\s/()]*")
+
+
+def _no_paths(text: str) -> str:
+    """A note for a public page: every absolute path cut to its last part (a page never shows the server's file system)."""
+    return _PATH.sub(lambda m: m.group().rstrip("/").rsplit("/", 1)[-1] or "/", text)
 
 
 def leaderboard_published(con: duckdb.DuckDBPyConnection, metric: str) -> pd.DataFrame:

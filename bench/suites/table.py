@@ -40,7 +40,7 @@ class SuiteTable:
     metric: str
     rows: list[SuiteRow]
     notes: list[str] = field(default_factory=list)
-    """Members whose recorded content is ambiguous (several contents under one name and no local copy)."""
+    """One line per member whose recorded runs are not counted: their content is not the member's registered one."""
 
     @property
     def columns(self) -> list[str]:
@@ -48,26 +48,51 @@ class SuiteTable:
 
 
 def _dataset_hashes(con: duckdb.DuckDBPyConnection, member: Member, notes: list[str]) -> set[str]:
-    """The content a dataset member's cells must have: the local copy's, else the one recorded under its name; plus
-    imported results of its MTEB task (MTEB's copy, recorded under the registry name)."""
+    """The contents a dataset member's cells may have: its registered contents (:mod:`bench.datasets.contents`: the
+    classic collections, the published content, the BEIR zips fetched here), else the copy found on the data path;
+    plus imported results of its MTEB task (MTEB's copy, recorded under the registry name).
+
+    A run recorded on another content under the member's name (a folder merely named like it) is not counted, and a
+    note says so: a name is never evidence of content.
+    """
+    from bench.datasets.contents import registered_hashes
+
     rows = con.execute(
         "SELECT DISTINCT d.dataset_hash, r.provenance = 'imported' FROM datasets d JOIN runs r USING (dataset_hash) "
-        "WHERE d.name = ? AND d.split = 'test'",
-        [member.name],
+        "WHERE d.name IN (?, ?) AND d.split = 'test'",
+        [member.name, member.ref],
     ).fetchall()
     imported = {h for h, imp in rows if imp}
+    registered = registered_hashes(member.name) | registered_hashes(member.ref)
+    allowed = set(registered)
     path = member_path(member)
+    local = None
     if path is not None:
         from bench.datasets.registry import resolve_dataset
 
-        return {resolve_dataset(str(path)).content_hash} | imported
-    ours = {h for h, imp in rows if not imp}
-    if len(ours) > 1:
+        local = resolve_dataset(str(path)).content_hash
+        if not registered:  # nothing registered for it here: the copy on the data path stands for it
+            allowed.add(local)
+    stray = sorted({h for h, imp in rows if not imp} - allowed)
+    if stray:
+        from bench.datasets.registry import known
+
+        entry = known(member.name)
+        how = f"`bench datasets fetch {member.name}` registers the published copy" if entry is not None and entry.fetchable else (
+            "put the registered copy on the data path")  # fmt: skip
+        if registered:
+            why = f"that is {', '.join(sorted(h[:12] for h in registered))}"
+        elif local is not None:
+            why = f"none is registered; the copy on the data path is {local[:12]}"
+        else:
+            why = "none is registered here and no copy is on the data path"
         notes.append(
-            f"{member.name}: {len(ours)} recorded contents under this name and none here; not counted (put the copy on the data path)"
+            f"{member.name}: {len(stray)} recorded content(s) under this name ({', '.join(h[:12] for h in stray)}) not counted, "
+            f"not the registered content of {member.name} ({why}); {how}"
         )
-        return imported
-    return ours | imported
+    if local is not None and registered and local not in registered:
+        notes.append(f"{member.name}: the copy at {path} ({local[:12]}) is not the registered content; its runs are not counted")
+    return allowed | imported
 
 
 def _value(v: object) -> float | None:

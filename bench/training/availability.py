@@ -18,14 +18,15 @@ from bench.errors import BenchError
 
 @dataclass(frozen=True)
 class NotChecked:
-    """A target left out of a quick reproduction, and why."""
+    """A target left out of a reproduction, and why (an untrained student; a published set not at hand)."""
 
     model: str
     source: str
     reason: str
+    dataset: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"model": self.model, "source": self.source, "dataset": None, "verdict": "NOT CHECKED", "problem": self.reason}
+        return {"model": self.model, "source": self.source, "dataset": self.dataset, "verdict": "NOT CHECKED", "problem": self.reason}
 
 
 def untrained_reason(spec: Any, source: str) -> str | None:

@@ -95,7 +95,7 @@ def test_a_file_written_by_mteb_is_imported_as_aggregates_only(tmp_path: Path, d
     r = bench(capsys, "import", "mteb", tmp_path / "cache", "--db", db_path, "--json")
     assert r.code == 0, r.err
     (row,) = r.json()["imported"]
-    name = "sentence-transformers--all-minilm-l6-v2"
+    name = "all-minilm-l6-v2"  # mteb's all-MiniLM-L6-v2 at 8b3219a is the reference spec's model: it attaches to it
     assert (row["model"], row["task"], row["dataset"], row["split"], row["status"]) == (name, "NFCorpus", "nfcorpus", "test", "imported")
     assert r.json()["names"] == {"sentence-transformers/all-MiniLM-L6-v2": name}
     run_id, provenance, dataset_hash, wall = _one(db_path, "SELECT run_id, provenance, dataset_hash, wall_s FROM runs")
@@ -116,7 +116,7 @@ def test_a_file_written_by_mteb_is_imported_as_aggregates_only(tmp_path: Path, d
         "mteb-v2",
         path.parent.name,
     )
-    assert owner == ("imported", "mteb:sentence-transformers/all-MiniLM-L6-v2")
+    assert owner == ("reference", None)
     # MTEB's copy of NFCorpus is not verified to be ours: a dataset identity of its own, named by the registry
     assert dataset_hash == imported_dataset_hash("mteb", "NFCorpus", task.metadata.revision, "test", "default")
     assert source == ("nfcorpus", f"mteb:NFCorpus@{task.metadata.revision}")
@@ -126,6 +126,36 @@ def test_a_file_written_by_mteb_is_imported_as_aggregates_only(tmp_path: Path, d
     again = bench(capsys, "import", "mteb", path, "--db", db_path, "--json")
     assert again.code == 0 and again.json()["imported"][0]["status"] == "already imported"
     assert _counts(db_path) == before
+
+
+def test_an_import_of_a_reference_models_id_and_revision_attaches_to_the_reference_version(
+    tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One identity per model: MTEB results of all-MiniLM-L6-v2 at the pinned revision are the reference spec's version."""
+    import mteb
+    from mteb import TaskResult
+    from mteb.cache import ResultCache
+
+    from bench.identity import Writer
+    from bench.specs import load_spec
+    from bench.store.models import check_name
+
+    reference = load_spec(Path(__file__).resolve().parents[2] / "models" / "all-minilm-l6-v2.yaml")
+    assert bench(capsys, "import", "mteb", mteb_written(tmp_path / "cache"), "--db", db_path).code == 0
+    con = duckdb.connect(str(db_path), read_only=True)
+    runs = con.execute("SELECT model_name, spec_hash, provenance FROM runs").fetchall()
+    card = con.execute("SELECT hf_id, revision, family, kind, current FROM model_versions").fetchall()
+    check_name(con, reference.name, reference.spec_hash, Writer("reference", "reference"))  # a reference run may still write it
+    con.close()
+    assert runs == [("all-minilm-l6-v2", reference.spec_hash, "imported")]
+    assert card == [("sentence-transformers/all-MiniLM-L6-v2", "8b3219a92973c328a8e22fadcfa821b5dc75636a", "dense", "dense", True)]
+    # another revision of the same id is another model: a name of its own, owned by the import
+    meta = mteb.get_model_meta("sentence-transformers/all-MiniLM-L6-v2").model_copy(update={"revision": "0" * 40})
+    result = TaskResult.from_task_results(mteb.get_task("SciFact"), {"test": {"default": dict(SCORES)}}, evaluation_time=1.0)
+    ResultCache(tmp_path / "other").save_to_cache(result, meta)
+    r = bench(capsys, "import", "mteb", tmp_path / "other", "--db", db_path, "--json")
+    assert r.code == 0, r.err
+    assert r.json()["names"] == {"sentence-transformers/all-MiniLM-L6-v2": "sentence-transformers--all-minilm-l6-v2"}
 
 
 def test_the_v1_layout_of_mteb_1_12(tmp_path: Path, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -268,7 +298,7 @@ def test_imported_results_export_as_mteb_only(tmp_path: Path, db_path: Path, cap
     from mteb import TaskResult
 
     assert bench(capsys, "import", "mteb", mteb_written(tmp_path / "cache"), "--db", db_path).code == 0
-    name = "sentence-transformers--all-minilm-l6-v2"
+    name = "all-minilm-l6-v2"
     for fmt, what in (("trec", "no stored rankings"), ("csv", "no per-query values")):
         r = bench(capsys, "export", "-m", name, "-f", fmt, "-o", tmp_path / "out", "--db", db_path)
         assert r.code == 5 and what in r.err and "imported results carry aggregates only" in r.err, r.err

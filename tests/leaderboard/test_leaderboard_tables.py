@@ -213,3 +213,10 @@ def test_reproduces_published_names_the_table_worst_verdict_first() -> None:
         "minilm": "OKish vs mteb-results sentence-transformers/all-MiniLM-L6-v2 (scifact/dev)",
     }
     assert tables.reproduces_published(checks.iloc[0:0]) == {}
+
+
+def test_suite_notes_never_show_a_server_path() -> None:
+    from bench.store.leaderboard import _no_paths
+
+    note = "adi: the copy at /srv/data/shared/adi (0123456789ab) is not the registered content; see https://x.org/a/b"
+    assert _no_paths(note) == "adi: the copy at adi (0123456789ab) is not the registered content; see https://x.org/a/b"

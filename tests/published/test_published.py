@@ -175,3 +175,24 @@ def test_reproduce_records_its_published_checks(
         ["bm25-flat", "pyserini-2cr", "bm25-flat", "scifact", "OKish"]
     ]
     assert latest["metrics"].iloc[0].startswith(f"R@100 {rows[1].value:.4f} -> ")
+
+
+def test_a_published_expected_entry_is_listed_where_its_set_is_not_at_hand() -> None:
+    """An `expected:` entry with `published:` has no numbers of its own (the table's row is compared, as above, where
+    the set is at hand); elsewhere it is NOT CHECKED with how to get the set; its source must be a table we hold."""
+    from bench.published.tables import SOURCES
+    from bench.reproduction import spec_targets
+    from bench.specs import Expected, parse_spec_problems
+
+    spec = Path(__file__).resolve().parents[2] / "models" / "bm25-flat.yaml"
+    (entry,) = [e for e in load_spec(spec).expected if e.published]
+    assert entry.published == "pyserini-2cr" and not entry.metrics
+    assert set(SOURCES) == set(Expected.model_fields["published"].annotation.__args__[0].__args__)  # one list of sources
+    (target,) = [t for t in spec_targets(spec) if t.dataset_name == entry.dataset]
+    assert target.not_here and f"bench datasets fetch {entry.dataset}" in target.not_here
+    bad = spec.read_text(encoding="utf-8").replace("published: pyserini-2cr", "published: pyserini-2rc")
+    _, problems = parse_spec_problems(bad, "bm25-flat.yaml")
+    assert problems and any("published" in p for p in problems), problems
+    empty = spec.read_text(encoding="utf-8").replace("    published: pyserini-2cr\n", "")
+    _, problems = parse_spec_problems(empty, "bm25-flat.yaml")
+    assert any("needs metrics, or published" in p for p in problems), problems

@@ -141,3 +141,39 @@ def test_reproduce_suite_checks_the_members_at_hand(
     assert r.code == 0, r.err
     assert "mine: 1 member(s) not at hand, not checked: scifact" in r.err
     assert [(d["dataset"], d["verdict"]) for d in r.json()] == [("adi", "OK"), ("time", "OK")]
+
+
+def test_a_folder_merely_named_like_a_member_does_not_fill_its_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from bench.datasets.fetch import record_fetch
+    from bench.datasets.registry import known
+
+    monkeypatch.setenv("BENCH_HOME", str(tmp_path / "home"))  # no fetch records but this test's
+    fake = tmp_path / "fake" / "scifact"  # a BEIR-format folder named like SciFact, built from nothing of SciFact's
+    (fake / "qrels").mkdir(parents=True)
+    (fake / "corpus.jsonl").write_text("".join(json.dumps({"_id": f"d{i}", "title": "", "text": f"doc {i}"}) + "\n" for i in range(3)))
+    (fake / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "doc"}) + "\n")
+    (fake / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    run = tmp_path / "run.txt"
+    run.write_text("q1 Q0 d1 1 2.0 fake\nq1 Q0 d0 2 1.0 fake\n")
+    db = tmp_path / "r.duckdb"
+    r = bench(capsys, "eval", str(run), "-d", str(fake), "--record", "--model", "fake-model", "--family", "lexical", "--db", str(db))
+    assert r.code == 0, r.err
+    r = bench(capsys, "results", "--suite", "beir-13", "--db", str(db), "--json")
+    assert r.code == 0, r.err
+    assert r.json()["models"] == []  # its one run is in no cell
+    note = next(n for n in r.json()["notes"] if n.startswith("scifact:"))
+    assert "1 recorded content(s) under this name" in note and "not the registered content of scifact" in note
+    assert "bench datasets fetch scifact" in note
+    text = bench(capsys, "results", "--suite", "beir-13", "--db", str(db))
+    assert "no recorded results for any member of beir-13" in text.out
+    assert "not the registered content of scifact" in " ".join(text.out.split())
+    # once that very content is what a verified fetch unpacked (registered here), the same run fills the cell
+    record_fetch(replace(known("scifact"), md5="0" * 32), fake, "http://127.0.0.1/scifact.zip")  # type: ignore[type-var]
+    r = bench(capsys, "results", "--suite", "beir-13", "--db", str(db), "--json")
+    row = next(m for m in r.json()["models"] if m["model"].startswith("fake-model"))
+    assert row["values"]["scifact"] == pytest.approx(1.0) and row["have"] == 1 and row["mean"] is None
+    assert not [n for n in r.json()["notes"] if n.startswith("scifact:")]
