@@ -91,6 +91,8 @@ class Reproduction:
     """The run against a published reference table (:mod:`bench.published.tables`), at the table's printed precision."""
     published_from: str | None = None
     """Which table and row: ``pyserini-2cr bm25-flat / scifact (pyserini 1.6.0: pyserini/2cr/beir.yaml)``."""
+    published_rows: tuple[Any, ...] = ()
+    """The published numbers (:class:`bench.published.tables.PublishedScore`) of ``published_checks``, in the same order."""
     published_note: str | None = None
     """Why no published table was compared (e.g. "no published table for this content"), for a spec that has one."""
 
@@ -397,6 +399,7 @@ def reproduce(
         weights_note=weights_note,
         kernels_diff=tuple(fingerprint_diff(dict(entry.measured_on) if entry and entry.measured_on else None, fingerprint())),
         published_checks=tuple(_published_checks(pub_rows, summary.metrics)),
+        published_rows=tuple(pub_rows),
         published_from=f"{pub_rows[0].row} ({pub_rows[0].source_ref})" if pub_rows else None,
         published_note=pub_note if (pub_note and (not expected or _published_name(ds.name))) else None,
     )
@@ -427,7 +430,7 @@ def _record(
     from bench.identity import spec_writer
     from bench.provenance import code_version
     from bench.store.db import open_writer, transaction
-    from bench.store.reproductions import ReproductionRow, insert_reproduction
+    from bench.store.reproductions import PublishedCheckRow, ReproductionRow, insert_published_checks, insert_reproduction
     from bench.store.runs import insert_run
     from bench.store.submissions import submission_runs
 
@@ -453,13 +456,14 @@ def _record(
         run_id = rec.run_id if rec else None
         if passed and target.submission is not None:
             run_id = submission_runs(con, target.submission.submission_id).get(ds.content_hash)
+        reproduction_id, checked_at = uuid.uuid4().hex[:16], _now()
         with transaction(con, f"recording the reproduction of {target.spec.name} on {ds.name}"):
             if rec is not None:
                 insert_run(con, rec)
             insert_reproduction(
                 con,
-                reproduction_id=uuid.uuid4().hex[:16],
-                checked_at=_now(),
+                reproduction_id=reproduction_id,
+                checked_at=checked_at,
                 model_name=target.spec.name,
                 source=target.source,
                 spec_hash=target.spec.spec_hash,
@@ -477,6 +481,20 @@ def _record(
                 caches_read=result.caches_read,
                 note=result.note,
             )
+            insert_published_checks(  # the same check against the published table's row (its own table)
+                con,
+                reproduction_id=reproduction_id,
+                checked_at=checked_at,
+                model_name=target.spec.name,
+                spec_hash=target.spec.spec_hash,
+                dataset_hash=ds.content_hash,
+                run_id=run_id,
+                rows=[
+                    PublishedCheckRow(p.source, p.source_ref, p.condition, p.dataset, p.split, c.metric, c.expected, c.observed,
+                                      p.decimals, "FAIL" if result.problem else c.verdict)
+                    for p, c in zip(result.published_rows, result.published_checks, strict=True)
+                ],
+            )  # fmt: skip
     return run_id
 
 

@@ -196,3 +196,49 @@ def verdict_table(verdicts: pd.DataFrame) -> pd.DataFrame:
             "dataset hash": verdicts["dataset_hash"].str[:12],
         }
     )
+
+
+# -- published reference rows and reproductions of them (Overview) ----------------------------------------------------
+PUBLISHED_BADGE = "published"
+"""The badge of a published row: a number printed elsewhere, not measured here."""
+
+
+def reproduces_published(checks: pd.DataFrame) -> dict[str, str]:
+    """``model -> "OK vs pyserini-2cr bm25-flat (scifact); ..."``: the latest recorded check against each published row
+    (``leaderboard_published_checks``), worst verdict first."""
+    order = {"FAIL": 0, "OKish": 1, "OK": 2}
+    out: dict[str, list[tuple[int, str]]] = {}
+    for r in checks.itertuples(index=False):
+        text = f"{r.verdict} vs {r.source} {r.row_name} ({r.dataset}{'' if r.split == 'test' else '/' + r.split})"
+        out.setdefault(str(r.model), []).append((order.get(str(r.verdict), 0), text))
+    return {m: "; ".join(t for _, t in sorted(v)) for m, v in out.items()}
+
+
+def published_rows(published: pd.DataFrame, columns: Mapping[str, tuple[str, str]]) -> tuple[pd.DataFrame, int]:
+    """Published numbers laid out in their own rows under the shown columns.
+
+    Args:
+        published: ``leaderboard_published`` rows of one metric.
+        columns: shown column label -> (dataset name, split) it stands for.
+
+    Returns:
+        (one row per published table row that has a number in a shown column: Badge, Table, Row, Source (where it is
+        printed), Loaded, then the shown columns, missing as NaN; how many published numbers fell outside the columns).
+    """
+    by_name = {v: k for k, v in columns.items()}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    outside = 0
+    for r in published.itertuples(index=False):
+        label = by_name.get((str(r.dataset), str(r.split)))
+        if label is None:
+            outside += 1
+            continue
+        row = rows.setdefault(
+            (str(r.source), str(r.row_name)),
+            {"Badge": PUBLISHED_BADGE, "Table": str(r.source), "Row": str(r.row_name), "Source": str(r.source_ref),
+             "Loaded": str(r.loaded_at)[:10], **dict.fromkeys(columns, float("nan"))},
+        )  # fmt: skip
+        row[label] = float(r.value)
+    frame = pd.DataFrame(list(rows.values()), columns=["Badge", "Table", "Row", "Source", "Loaded", *columns])
+    frame[list(columns)] = frame[list(columns)].astype("float64")
+    return frame, outside

@@ -4,6 +4,10 @@ Shared by the leaderboard's Overview page and ``bench results --pivot``, free of
 Fairness rules (DESIGN.md) enforced here:
 
 * columns are dataset *contents* (hash), never names alone;
+* the leaderboard's default ("borda", MTEB v2's rule) ranks every model by Borda count with datasets as voters: on each
+  dataset the models that have it are ranked, a model gets one point per model it beats (ties share), a model missing a
+  dataset gets nothing from it (:func:`bench.evaluation.task_stats.borda`); its mean is shown only when it has every
+  shown dataset, and its coverage ("n of N") always;
 * a mean and a rank are computed only over datasets every shown model has ("common"), or only for the
   models that have every shown dataset ("complete"); what was left out is returned so the caller says so;
 * a cell where the model declares it trained on the dataset is flagged (and hidden in zero-shot mode);
@@ -22,7 +26,7 @@ import pandas as pd
 
 from bench.store.leaderboard import PUBLIC_PROVENANCES
 
-Average = Literal["common", "complete"]
+Average = Literal["borda", "common", "complete"]
 
 
 def dataset_labels(datasets: pd.DataFrame) -> dict[str, str]:
@@ -162,12 +166,23 @@ def build_overview(cells: pd.DataFrame, models: pd.DataFrame, datasets: pd.DataF
 
     left_out_datasets: dict[str, list[str]] = {}
     left_out_models: dict[str, list[str]] = {}
+    points: pd.Series | None = None
     if filters.average == "common":
         averaged = [col for col in columns if wide[col].notna().all()]
         for col in columns:
             if col not in averaged:
                 left_out_datasets[col] = [m for m in models_shown if pd.isna(wide.at[m, col])]
         mean = wide[averaged].mean(axis=1) if averaged else pd.Series(float("nan"), index=wide.index)
+    elif filters.average == "borda":  # ranked on what each model has; a mean only over all shown datasets
+        from bench.evaluation.task_stats import borda
+
+        averaged = list(columns)
+        complete = wide.notna().all(axis=1)
+        for m in models_shown:
+            if not complete[m]:
+                left_out_models[m] = [col for col in columns if pd.isna(wide.at[m, col])]
+        mean = wide[averaged].mean(axis=1).where(complete) if averaged else pd.Series(float("nan"), index=wide.index)
+        points = borda(wide[columns])
     else:
         averaged = list(columns)
         complete = wide.notna().all(axis=1)
@@ -186,23 +201,30 @@ def build_overview(cells: pd.DataFrame, models: pd.DataFrame, datasets: pd.DataF
         if a < j
     }
     meta = shown_models.set_index("name")
+    ranked_by = mean if points is None else points
+    head: dict[str, object] = {
+        "Rank": ranked_by.rank(ascending=False, method="min").astype("Int64"),
+        "Model": models_shown,
+        "Family": [meta.at[m, "family"] for m in models_shown],
+        "Provenance": [provenance.get(m, "") for m in models_shown],
+        "Parameters": [human_count(meta.at[m, "parameters"]) for m in models_shown],
+    }
+    if points is not None:
+        head["Borda"] = points.values
     table = pd.DataFrame(
         {
-            "Rank": mean.rank(ascending=False, method="min").astype("Int64"),
-            "Model": models_shown,
-            "Family": [meta.at[m, "family"] for m in models_shown],
-            "Provenance": [provenance.get(m, "") for m in models_shown],
-            "Parameters": [human_count(meta.at[m, "parameters"]) for m in models_shown],
+            **head,
             "Mean": mean.values,
             "Coverage": [answered.get(m, 0) / judged[m] if judged.get(m, 0) else float("nan") for m in models_shown],
-            "Datasets": [f"{int(wide.loc[m].notna().sum())}/{len(columns)}" for m in models_shown],
+            "Datasets": [f"{int(wide.loc[m].notna().sum())} of {len(columns)}" for m in models_shown],
         },
         index=wide.index,
     )
     table = pd.concat([table, wide], axis=1)
     table["_covered"] = wide.notna().sum(axis=1)
-    table = table.sort_values(["Rank", "_covered", "Model"], ascending=[True, False, True], na_position="last")
-    table = table.drop(columns="_covered").reset_index(drop=True)
+    table["_mean"] = mean
+    table = table.sort_values(["Rank", "_mean", "_covered", "Model"], ascending=[True, False, False, True], na_position="last")
+    table = table.drop(columns=["_covered", "_mean"]).reset_index(drop=True)
     return Overview(
         table=table,
         dataset_columns=columns,

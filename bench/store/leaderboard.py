@@ -9,6 +9,7 @@ leaderboard shows one *representative* run: runs made here (``reference`` or ``r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -25,8 +26,11 @@ __all__ = [
     "leaderboard_metrics",
     "leaderboard_model_runs",
     "leaderboard_models",
+    "leaderboard_published",
+    "leaderboard_published_checks",
     "leaderboard_query_values",
     "leaderboard_run",
+    "leaderboard_suite",
     "leaderboard_top_documents",
     "leaderboard_verdicts",
 ]
@@ -276,3 +280,71 @@ def leaderboard_task_items(con: duckdb.DuckDBPyConnection, run_ids: tuple[str, .
     from bench.store.tasks import task_items
 
     return task_items(con, list(run_ids))
+
+
+# -- suites, published reference tables and reproductions of them -----------------------------------------------------
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def _public_models(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        f"SELECT DISTINCT model_name FROM runs WHERE provenance IN {_in(PUBLIC_PROVENANCES)}", list(PUBLIC_PROVENANCES)
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def leaderboard_suite(con: duckdb.DuckDBPyConnection, name: str, metric: str) -> dict[str, Any]:
+    """A suite's table (:func:`bench.suites.table.build`) of public results: ``frame`` (Rank, Model, Suite mean, Members
+    ``n of N``, Missing, one column per member; a nested suite is one column, its own mean), ``members``, ``title``,
+    ``source``, ``metric``, ``leaves`` (datasets and tasks under it, nested suites expanded) and ``notes``.
+
+    ``metric`` is used for a retrieval suite; a ``main_score`` suite keeps each member's own main score. Published
+    numbers never enter it (the suite table reads measured and imported results only)."""
+    from bench.suites.registry import MAIN_SCORE, get_suite
+    from bench.suites.table import build
+
+    suite = get_suite(name)
+    table = build(con, suite, None if suite.metric == MAIN_SCORE else metric)
+    members = table.columns
+    rows = [
+        {"Model": r.model, "Suite mean": r.mean, "Members": f"{r.have} of {len(r.values)}", "Missing": ", ".join(r.missing),
+         **{m: r.values.get(m) for m in members}}
+        for r in table.rows
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["Model", "Suite mean", "Members", "Missing", *members])
+    frame[["Suite mean", *members]] = frame[["Suite mean", *members]].astype("float64")
+    frame.insert(0, "Rank", frame["Suite mean"].rank(ascending=False, method="min").astype("Int64"))
+    return {"frame": frame, "members": members, "title": suite.title, "source": suite.source, "metric": table.metric,
+            "leaves": len(suite.leaves()), "notes": [_no_paths(n) for n in table.notes]}  # fmt: skip
+
+
+_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/()]+/)+[^\s/()]*")
+
+
+def _no_paths(text: str) -> str:
+    """A note for a public page: every absolute path cut to its last part (a page never shows the server's file system)."""
+    return _PATH.sub(lambda m: m.group().rstrip("/").rsplit("/", 1)[-1] or "/", text)
+
+
+def leaderboard_published(con: duckdb.DuckDBPyConnection, metric: str) -> pd.DataFrame:
+    """Published reference numbers of one metric (``published_scores``): source, row_name, dataset, split, value, decimals,
+    source_ref, loaded_at. Their own rows: never joined into runs, means, tests, ranks or Borda counts."""
+    cols = ["source", "row_name", "dataset", "split", "value", "decimals", "source_ref", "loaded_at"]
+    if not _has_table(con, "published_scores"):
+        return pd.DataFrame(columns=cols)
+    return con.execute(f"SELECT {', '.join(cols)} FROM published_scores WHERE metric = ? ORDER BY source, row_name, dataset", [metric]).df()
+
+
+def leaderboard_published_checks(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The latest recorded check of each public model against each published row
+    (:func:`bench.store.reproductions.published_reproductions`)."""
+    from bench.store.reproductions import published_reproductions
+
+    if not _has_table(con, "reproduction_published"):
+        return pd.DataFrame(columns=["model", "spec_hash", "source", "source_ref", "row_name", "dataset", "split", "verdict", "metrics"])
+    df = published_reproductions(con)
+    return df[df["model"].isin(_public_models(con))].reset_index(drop=True)

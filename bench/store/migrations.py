@@ -546,3 +546,33 @@ def m_views(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"COMMENT ON VIEW {name} IS '{comment.replace(chr(39), chr(39) * 2)}'")
         for column, text in columns.items():
             con.execute(f"COMMENT ON COLUMN {name}.{column} IS '{text.replace(chr(39), chr(39) * 2)}'")
+
+
+# --- issue 19: `bench reproduce` against published tables, recorded
+@migration
+def m_reproduction_published(con: duckdb.DuckDBPyConnection) -> None:
+    """One row per published number a ``bench reproduce`` check compared with (bench.published.tables.check): which table
+    and row, the published value at its printed decimals, what was observed, and the verdict (OK | OKish | FAIL)."""
+    con.execute(
+        """
+        CREATE TABLE reproduction_published (
+            reproduction_id VARCHAR NOT NULL,      -- the check (reproductions.reproduction_id when it also had expected scores)
+            checked_at TIMESTAMP NOT NULL,
+            model_name VARCHAR NOT NULL,
+            spec_hash VARCHAR,
+            dataset_hash VARCHAR NOT NULL,         -- the local content the run was made on (registered for the table)
+            run_id VARCHAR,                        -- the run it vouches for; NULL when it failed
+            source VARCHAR NOT NULL,               -- pyserini-2cr | mteb-results
+            source_ref VARCHAR NOT NULL,           -- package + version + file, or repository + path
+            row_name VARCHAR NOT NULL,             -- the table's row: a 2CR condition, an MTEB model id
+            dataset VARCHAR NOT NULL,              -- the table's dataset name
+            split VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            published DOUBLE NOT NULL,
+            observed DOUBLE,
+            decimals INTEGER NOT NULL,
+            verdict VARCHAR NOT NULL,              -- OK (equal at the printed decimals) | OKish (within 5e-decimals) | FAIL
+            PRIMARY KEY (reproduction_id, source, row_name, metric)
+        )
+        """
+    )

@@ -154,3 +154,63 @@ def _mode(fresh: object, caches_read: object) -> str:
     if not reads:
         return "no cache read"
     return "cached (" + ", ".join(f"{k} {n}" for k, n in sorted(reads.items())) + ")"
+
+
+@dataclass(frozen=True)
+class PublishedCheckRow:
+    """One published number a reproduction compared with (:func:`bench.published.tables.check`)."""
+
+    source: str
+    source_ref: str
+    row_name: str
+    dataset: str
+    split: str
+    metric: str
+    published: float
+    observed: float | None
+    decimals: int
+    verdict: str
+
+
+def insert_published_checks(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    reproduction_id: str,
+    checked_at: datetime,
+    model_name: str,
+    spec_hash: str | None,
+    dataset_hash: str,
+    run_id: str | None,
+    rows: Iterable[PublishedCheckRow],
+) -> None:
+    """Record the published-table checks of one reproduction (inside the caller's transaction)."""
+    for r in rows:
+        con.execute(
+            """INSERT INTO reproduction_published (reproduction_id, checked_at, model_name, spec_hash, dataset_hash, run_id, source,
+                                                   source_ref, row_name, dataset, split, metric, published, observed, decimals, verdict)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [reproduction_id, checked_at, model_name, spec_hash, dataset_hash, run_id, r.source, r.source_ref, r.row_name,
+             r.dataset, r.split, r.metric, r.published, r.observed, r.decimals, r.verdict],
+        )  # fmt: skip
+
+
+def published_reproductions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The latest check of each model against each published (source, row, dataset, split), its overall verdict (the
+    worst of its metrics) and the metrics compared: model, spec_hash, source, source_ref, row_name, dataset, split,
+    verdict, metrics (``nDCG@10 0.6789 -> 0.6789``), checked_at, run_id. Ordered by model, source, row, dataset."""
+    return con.execute(
+        """
+        WITH checks AS (
+            SELECT reproduction_id, model_name AS model, any_value(spec_hash) AS spec_hash, source, any_value(source_ref) AS source_ref,
+                   row_name, dataset, split, any_value(checked_at) AS checked_at, any_value(run_id) AS run_id,
+                   CASE WHEN bool_or(verdict = 'FAIL') THEN 'FAIL' WHEN bool_or(verdict = 'OKish') THEN 'OKish' ELSE 'OK' END AS verdict,
+                   string_agg(metric || ' ' || printf('%.' || decimals || 'f', published) || ' -> ' ||
+                              coalesce(printf('%.' || (decimals + 2) || 'f', observed), 'none'), ', ' ORDER BY metric) AS metrics
+            FROM reproduction_published
+            GROUP BY reproduction_id, model_name, source, row_name, dataset, split
+        )
+        SELECT model, spec_hash, source, source_ref, row_name, dataset, split, verdict, metrics, checked_at, run_id FROM checks
+        QUALIFY row_number() OVER (PARTITION BY model, source, row_name, dataset, split ORDER BY checked_at DESC, reproduction_id DESC) = 1
+        ORDER BY model, source, row_name, dataset, split
+        """
+    ).df()

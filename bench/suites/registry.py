@@ -129,6 +129,12 @@ def suite_names() -> list[str]:
     return list(_raw())
 
 
+def suite_title(name: str) -> str:
+    """A suite's title as ``suites.yaml`` writes it, without building its members (no mteb import)."""
+    e, _ = _raw()[name]
+    return str(e.get("title") or name)
+
+
 @cache
 def get_suite(name: str) -> Suite:
     """The suite called ``name``, its members checked (known datasets, tasks or suites; no cycle; no member twice).

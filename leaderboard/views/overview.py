@@ -1,4 +1,5 @@
-"""Overview: models x datasets of one metric, mean and rank over shared datasets, filters, CSV download."""
+"""Overview: models x datasets of one metric, ranked by Borda count over what each model has (MTEB v2's rule) with its
+coverage, or mean and rank over shared datasets; filters, CSV download."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from bench.store.leaderboard import PUBLIC_PROVENANCES
+from bench.suites.registry import suite_names, suite_title
 from leaderboard import data, tables, ui
 
 PARAMETER_STEPS = [0.0, 1e6, 1e7, 1e8, 3e8, 1e9, 1e10, math.inf]
-AVERAGES = {"common": "datasets every shown model has", "complete": "all shown datasets (incomplete models get no mean)"}
+AVERAGES = {
+    "borda": "Borda count over what each model has (MTEB v2)",
+    "common": "mean over the datasets every shown model has",
+    "complete": "mean over all shown datasets (incomplete models get no mean)",
+}
 TRAINED_STYLE = "background-color: rgba(255, 170, 0, 0.28)"
 PARTIAL_STYLE = "color: #c62828; font-style: italic"
 
@@ -33,8 +39,78 @@ with st.sidebar:
         "Parameters", options=PARAMETER_STEPS, value=(PARAMETER_STEPS[0], PARAMETER_STEPS[-1]), format_func=tables.human_count
     )
     unknown_size = st.checkbox("Include models of unknown size", value=True)
-    chosen = st.multiselect("Datasets", list(labels), default=list(labels), format_func=labels.get)
-    average = st.radio("Average over", list(AVERAGES), format_func=AVERAGES.get)
+    suite_name = st.selectbox(
+        "Suite",
+        ["", *suite_names()],
+        format_func=lambda n: f"{n}: {suite_title(n)}" if n else "all datasets (no suite)",
+        help="A named suite (bench/suites/suites.yaml): its members as columns, a nested suite as one column (its mean), "
+        "and the suite mean only for a model that has every member.",
+    )
+    chosen = st.multiselect("Datasets", list(labels), default=list(labels), format_func=labels.get, disabled=bool(suite_name))
+    average = st.radio("Rank by", list(AVERAGES), format_func=AVERAGES.get, disabled=bool(suite_name))
+
+repro = tables.reproduces_published(data.read("leaderboard_published_checks"))
+published = data.read("leaderboard_published", metric)
+NO_CHECK = "—"
+
+
+def _published_section(columns: dict[str, tuple[str, str]]) -> None:
+    """Published reference rows under the shown columns: their own rows, badge, table and source; never in a mean."""
+    rows, outside = tables.published_rows(published, columns)
+    if rows.empty and not outside:
+        return
+    st.subheader("Published reference rows")
+    st.badge(tables.PUBLISHED_BADGE, icon=":material/menu_book:", color="violet")
+    st.caption(
+        "Numbers printed by another table (source and version beside each row), not measured here: never part of a mean, "
+        "a rank, a Borda count or a significance test above. A published row was measured on the table's own copy of "
+        "the data (bench/published/content.yaml)."
+        + (f" {outside} published {ui.md_escape(metric)} number(s) are on datasets not shown." if outside else "")
+    )
+    if not rows.empty:
+        # st.dataframe, never st.table: st.table renders Markdown in its cells, and names and sources are untrusted
+        st.dataframe(rows.style.format("{:.4f}", subset=list(columns), na_rep="—"), hide_index=True, placeholder="—")
+
+
+if suite_name:  # the suite preset: members as columns, the mean only with every member
+    got = data.read("leaderboard_suite", suite_name, metric)
+    frame = got["frame"]
+    keep = set(tables.select_models(models, tables.Filters(families=tuple(families), min_parameters=low, max_parameters=high,
+                                                           include_unknown_size=unknown_size))["name"])  # fmt: skip
+    frame = frame[frame["Model"].isin(keep) | ~frame["Model"].isin(set(models["name"]))].reset_index(drop=True)
+    members = list(got["members"])
+    nested = int(got["leaves"])
+    st.caption(
+        f"Suite {ui.md_escape(suite_name)}: {len(members)} members"
+        + (f" ({nested} datasets and tasks: a nested suite counts once, as its own mean)" if nested != len(members) else "")
+        + f", {ui.md_escape(str(got['metric']))}. The suite mean is shown only for a model that has every member; "
+        "otherwise Members says n of N and Missing names the members it lacks."
+    )
+    complete = int(frame["Suite mean"].notna().sum())
+    st.caption(f"{complete} of {len(frame)} model(s) have every member of {ui.md_escape(suite_name)}.")
+    for note in got["notes"]:
+        st.caption(ui.md_escape(str(note)))
+    if frame.empty:
+        st.info(f"No shown model has a result on any member of {ui.md_escape(suite_name)} here.")
+    else:
+        frame.insert(frame.columns.get_loc("Members"), "Reproduces published", [repro.get(m, NO_CHECK) for m in frame["Model"]])
+        st.dataframe(
+            frame.style.format("{:.4f}", subset=members, na_rep="missing").format("{:.4f}", subset=["Suite mean"], na_rep="—"),
+            hide_index=True,
+            width="stretch",
+            key="suite_table",
+            placeholder="missing",
+            column_config={"Rank": st.column_config.NumberColumn("Rank", format="%d", width="small")},
+        )
+        incomplete = frame[frame["Suite mean"].isna()]
+        if len(incomplete):
+            st.markdown("**No suite mean: members missing**")
+            st.dataframe(  # never st.table (it renders Markdown in cells: model names are untrusted)
+                pd.DataFrame({"model": incomplete["Model"], "has": incomplete["Members"], "missing": incomplete["Missing"]}),
+                hide_index=True,
+            )
+    _published_section({m: (m, "test") for m in members})
+    st.stop()
 
 cells = data.read("leaderboard_cells", metric, tuple(provenances))
 view = tables.build_overview(
@@ -57,10 +133,18 @@ if table.empty:
     st.stop()
 
 n_avg, n_cols = len(view.averaged_over), len(view.dataset_columns)
-st.caption(
-    f"{ui.md_escape(metric)} of {len(table)} models on {n_cols} dataset contents. "
-    f"Mean and rank over {n_avg} of {n_cols} datasets: {ui.md_escape(', '.join(view.averaged_over)) or 'none'}."
-)
+if average == "borda":
+    st.caption(
+        f"{ui.md_escape(metric)} of {len(table)} models on {n_cols} dataset contents, ranked by Borda count (MTEB v2's rule): "
+        "on each dataset a model gets one point per shown model it beats (ties share the points), and nothing from a "
+        "dataset it misses. Datasets says how many of them each model has; the mean is shown only for a model that has all "
+        f"{n_cols}."
+    )
+else:
+    st.caption(
+        f"{ui.md_escape(metric)} of {len(table)} models on {n_cols} dataset contents. "
+        f"Mean and rank over {n_avg} of {n_cols} datasets: {ui.md_escape(', '.join(view.averaged_over)) or 'none'}."
+    )
 if view.left_out_datasets:
     st.warning(f"{len(view.left_out_datasets)} dataset(s) left out of the mean and rank because some shown models lack them:")
     st.dataframe(
@@ -68,7 +152,10 @@ if view.left_out_datasets:
         hide_index=True,
     )
 if view.left_out_models:
-    st.warning(f"{len(view.left_out_models)} model(s) have no mean or rank because they miss shown datasets:")
+    if average == "borda":
+        st.info(f"{len(view.left_out_models)} model(s) are ranked on the datasets they have and get no mean; they miss:")
+    else:
+        st.warning(f"{len(view.left_out_models)} model(s) have no mean or rank because they miss shown datasets:")
     st.dataframe(
         pd.DataFrame({"model": list(view.left_out_models), "missing": [", ".join(v) for v in view.left_out_models.values()]}),
         hide_index=True,
@@ -102,7 +189,6 @@ if view.partial:
         hide_index=True,
     )
 
-value_columns = ["Mean", *view.dataset_columns]
 positions = {m: i for i, m in enumerate(table["Model"])}
 
 
@@ -118,8 +204,10 @@ def _shade(frame: pd.DataFrame) -> pd.DataFrame:
     return style
 
 
+table.insert(table.columns.get_loc("Provenance") + 1, "Reproduces published", [repro.get(m, NO_CHECK) for m in table["Model"]])
 styled = (
-    table.style.format("{:.4f}", subset=value_columns, na_rep="missing")
+    table.style.format("{:.4f}", subset=view.dataset_columns, na_rep="missing")
+    .format("{:.4f}", subset=["Mean"], na_rep="—")
     .format("{:.1%}", subset=["Coverage"], na_rep="—")
     .apply(_shade, axis=None)
 )
@@ -132,10 +220,23 @@ event = st.dataframe(
     selection_mode="single-row",
     key="overview_table",
     placeholder="missing",
-    column_config={"Rank": st.column_config.NumberColumn("Rank", format="%d", width="small")},
+    column_config={
+        "Rank": st.column_config.NumberColumn("Rank", format="%d", width="small"),
+        "Borda": st.column_config.NumberColumn("Borda", format="%g", help="Borda points: models beaten, summed over datasets"),
+    },
 )
 if event.selection.rows:
     st.switch_page("views/model.py", query_params={"model": table["Model"].iloc[event.selection.rows[0]]})
+
+if repro:
+    st.caption(
+        "Reproduces published: the latest recorded `bench reproduce` check of the model against a published table's row "
+        "(OK equal at its printed decimals, OKish within five units of the next place, FAIL beyond)."
+    )
+ds_rows = datasets.set_index("dataset_hash")
+_published_section(
+    {labels[h]: (str(ds_rows.at[h, "name"]), str(ds_rows.at[h, "split"])) for h in labels if labels[h] in view.dataset_columns}
+)
 
 left, middle, right = st.columns([2, 2, 1], vertical_alignment="bottom")
 with left:

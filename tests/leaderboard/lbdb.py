@@ -8,7 +8,11 @@ Contents (all on the shared classic collections):
   on med and adi only (a zero-shot flag and a missing cell);
 * a local ``dense`` model recorded from a TREC run on adi and time, whose name is hostile Markdown/HTML (it must
   render as text: the CLI refuses such names today, but a database may hold them from before);
-* a ``pending`` run that must never be shown.
+* a ``pending`` run that must never be shown;
+* published reference rows (``published_scores``, a test table named ``lbdb-table``): ``bm25-flat`` on adi at its own
+  nDCG@10 to four decimals, ``top-of-the-table`` on adi at 0.9999 (higher than any measured cell: it must never enter a
+  mean, rank or Borda count) and one on scifact (not shown); and a recorded published check of ``bm25-flat`` against
+  its adi row (``reproduction_published``, verdict OK).
 
 ``python tests/leaderboard/lbdb.py OUT.duckdb`` builds one by hand.
 """
@@ -121,7 +125,45 @@ def build(db: Path, work: Path) -> Built:
     pending = ModelRow(name=PENDING, family="dense", kind=None, parameters=5_000_000)
     writer = Writer("pending", "submission", "pending-secret-upload")
     _record_run(db, pending, adi, _swap_top_two(flat_runs["adi"], PENDING), writer, synthetic_identity(PENDING, "dense", "submission"))
+    _published(db, ids[(flat.name, "adi")], flat.spec_hash, adi.content_hash)
     return Built(db=db, run_ids=ids)
+
+
+PUBLISHED_REF = "lbdb test table 1.0: 2cr/beir.yaml"
+TOP_ROW = "top-of-the-table"
+
+
+def _published(db: Path, run_id: str, spec_hash: str, dataset_hash: str) -> None:
+    from bench.published.tables import PublishedScore
+    from bench.store.db import open_writer, transaction
+    from bench.store.published import store_published
+    from bench.store.reproductions import PublishedCheckRow, insert_published_checks
+
+    with open_writer(db) as con:
+        (observed,) = con.execute("SELECT value FROM metrics WHERE run_id = ? AND metric = 'nDCG@10'", [run_id]).fetchone()
+        store_published(
+            con,
+            [
+                PublishedScore("lbdb-table", PUBLISHED_REF, "bm25-flat", "adi", "test", "nDCG@10", round(observed, 4), 4),
+                PublishedScore("lbdb-table", PUBLISHED_REF, TOP_ROW, "adi", "test", "nDCG@10", 0.9999, 4),
+                PublishedScore("lbdb-table", PUBLISHED_REF, "bm25-flat", "scifact", "test", "nDCG@10", 0.6789, 4),
+            ],
+        )
+        with transaction(con, "recording a published check"):
+            insert_published_checks(
+                con,
+                reproduction_id="lbdb-published-1",
+                checked_at=datetime.now(UTC).replace(tzinfo=None),
+                model_name="bm25-flat",
+                spec_hash=spec_hash,
+                dataset_hash=dataset_hash,
+                run_id=run_id,
+                rows=[
+                    PublishedCheckRow(
+                        "lbdb-table", PUBLISHED_REF, "bm25-flat", "adi", "test", "nDCG@10", round(observed, 4), observed, 4, "OK"
+                    )
+                ],
+            )
 
 
 if __name__ == "__main__":

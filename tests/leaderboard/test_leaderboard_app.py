@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from clihelp import bench
-from lbdb import HOSTILE, PENDING, Built
+from lbdb import HOSTILE, PENDING, PUBLISHED_REF, TOP_ROW, Built
 from streamlit.testing.v1 import AppTest
 
 from bench.datasets import resolve_dataset
@@ -62,8 +62,28 @@ def _cell(db: Path, model: str, dataset: str, metric: str = "nDCG@10") -> float:
 
 
 # ------------------------------------------------------------------------------------------- overview
+def test_overview_is_ranked_by_borda_by_default_with_coverage(app: App) -> None:
+    """Issue 20: a model that misses a dataset no longer empties the ranking: everyone is ranked by Borda count over
+    the datasets it has (task_stats.borda), coverage n of N beside it; the mean only for models with every dataset."""
+    from bench.evaluation.task_stats import borda
+
+    at = app()
+    table = _table(at, "Rank", "Model", "Borda", "Mean")
+    t = table.set_index("Model")
+    assert t["Rank"].notna().all() and list(table["Rank"]) == sorted(table["Rank"])
+    assert t["Borda"].to_dict() == borda(t[["adi", "med", "time"]]).to_dict()
+    assert t.at["bm25-tuned-med", "Datasets"] == "2 of 3" and t.at[HOSTILE, "Datasets"] == "2 of 3"
+    assert pd.isna(t.at["bm25-tuned-med", "Mean"]) and t.at["bm25-flat", "Mean"] == pytest.approx(
+        t.loc["bm25-flat", ["adi", "med", "time"]].mean()
+    )
+    captions = " ".join(c.value for c in at.caption)
+    assert "ranked by Borda count" in captions and "over 0 of" not in captions
+    assert _table(at, "model", "missing").set_index("model")["missing"].to_dict() == {"bm25-tuned-med": "time", HOSTILE: "med"}
+
+
 def test_overview_shows_every_public_model_with_a_fair_mean(app: App, leaderboard_db: Built) -> None:
     at = app()
+    _widget(at, "radio", "Rank by").set_value("common").run()
     table = _table(at, "Rank", "Model", "Mean")
     assert set(table["Model"]) == {"bm25-flat", "bm25-multifield", "bm25-tuned-med", HOSTILE}
     assert [c for c in table.columns if c in ("adi", "med", "time")] == ["adi", "med", "time"]
@@ -71,7 +91,7 @@ def test_overview_shows_every_public_model_with_a_fair_mean(app: App, leaderboar
     # the tuned model lacks time and the self-reported one lacks med: the mean runs over adi alone
     assert t["Mean"].to_dict() == pytest.approx(t["adi"].to_dict())
     assert t.at["bm25-flat", "adi"] == pytest.approx(_cell(leaderboard_db.db, "bm25-flat", "adi"))
-    assert t.at["bm25-flat", "Datasets"] == "3/3" and t.at[HOSTILE, "Datasets"] == "2/3"
+    assert t.at["bm25-flat", "Datasets"] == "3 of 3" and t.at[HOSTILE, "Datasets"] == "2 of 3"
     assert t.at["bm25-flat", "Coverage"] == 1.0 and t.at[HOSTILE, "Coverage"] == 1.0  # every judged query answered
     assert pd.isna(t.at[HOSTILE, "med"]) and pd.isna(t.at["bm25-tuned-med", "time"])
     assert list(table["Rank"]) == sorted(table["Rank"])
@@ -84,6 +104,7 @@ def test_overview_shows_every_public_model_with_a_fair_mean(app: App, leaderboar
 
 def test_overview_metric_and_dataset_filters(app: App, leaderboard_db: Built) -> None:
     at = app()
+    _widget(at, "radio", "Rank by").set_value("common").run()
     _widget(at, "selectbox", "Metric").set_value("R@100").run()
     t = _table(at, "Model", "Mean").set_index("Model")
     assert t.at["bm25-multifield", "time"] == pytest.approx(_cell(leaderboard_db.db, "bm25-multifield", "time", "R@100"))
@@ -100,6 +121,7 @@ def test_overview_metric_and_dataset_filters(app: App, leaderboard_db: Built) ->
 
 def test_overview_family_and_provenance_filters(app: App) -> None:
     at = app()
+    _widget(at, "radio", "Rank by").set_value("common").run()
     _widget(at, "multiselect", "Family").set_value(["lexical"]).run()
     t = _table(at, "Model", "Mean").set_index("Model")
     assert HOSTILE not in t.index
@@ -110,7 +132,85 @@ def test_overview_family_and_provenance_filters(app: App) -> None:
     _widget(at, "multiselect", "Family").set_value(["lexical", "dense"]).run()
     _widget(at, "multiselect", "Provenance").set_value(["reproduced"]).run()
     t = _table(at, "Model", "Mean").set_index("Model")
-    assert list(t.index) == ["bm25-flat"] and t.at["bm25-flat", "Datasets"] == "1/1"
+    assert list(t.index) == ["bm25-flat"] and t.at["bm25-flat", "Datasets"] == "1 of 1"
+
+
+def test_overview_suite_selector_restricts_columns_to_the_suite(app: App) -> None:
+    """classic-7 from bench/suites/suites.yaml: its seven members as columns (4 not recorded here), no suite mean for a
+    model without all seven, "n of 7" and the missing members named; beir-18's CQADupStack is one member of 18."""
+    at = app()
+    _widget(at, "selectbox", "Suite").set_value("classic-7").run()
+    assert not at.exception, [e.value for e in at.exception]
+    t = _table(at, "Model", "Suite mean", "Members", "Missing").set_index("Model")
+    assert list(t.columns[t.columns.get_loc("Missing") + 1 :]) == ["adi", "time", "med", "cisi", "cranfield", "cacm", "npl"]
+    assert "Borda" not in t.columns and t["Suite mean"].isna().all()
+    assert t.at["bm25-flat", "Members"] == "3 of 7" and t.at["bm25-flat", "Missing"] == "cisi, cranfield, cacm, npl"
+    assert t.at["bm25-tuned-med", "Members"] == "2 of 7" and t.at["bm25-tuned-med", "Missing"].startswith("time, ")
+    assert any("0 of 4 model(s) have every member of classic" in c.value for c in at.caption)
+    _widget(at, "selectbox", "Suite").set_value("beir-18").run()
+    assert any("18 members (29 datasets and tasks: a nested suite counts once" in c.value for c in at.caption)
+    _widget(at, "selectbox", "Suite").set_value("").run()
+    assert "Borda" in _table(at, "Model", "Borda").columns  # back to every dataset
+
+
+def test_overview_suite_mean_only_with_every_member_and_a_nested_suite_once(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.suites import registry
+
+    yaml_file = tmp_path / "suites.yaml"
+    yaml_file.write_text(
+        "suites:\n"
+        "  - {name: lb-three, title: three, metric: nDCG@10, source: test, members: [adi, time, med]}\n"
+        "  - {name: lb-nested, title: nested, metric: nDCG@10, source: test, members: [{suite: lb-three}, cranfield]}\n"
+    )
+    monkeypatch.setattr(registry, "SUITES_FILE", yaml_file)
+    registry._raw.cache_clear()
+    registry.get_suite.cache_clear()
+    try:
+        at = app()
+        _widget(at, "selectbox", "Suite").set_value("lb-three").run()
+        t = _table(at, "Model", "Suite mean").set_index("Model")
+        assert t.at["bm25-flat", "Suite mean"] == pytest.approx(t.loc["bm25-flat", ["adi", "time", "med"]].mean())
+        assert t.at["bm25-flat", "Rank"] in (1, 2) and t.at["bm25-flat", "Members"] == "3 of 3"
+        assert pd.isna(t.at["bm25-tuned-med", "Suite mean"]) and pd.isna(t.at["bm25-tuned-med", "Rank"])
+        assert t.at["bm25-tuned-med", "Members"] == "2 of 3" and t.at["bm25-tuned-med", "Missing"] == "time"
+        three = t["Suite mean"].to_dict()
+        _widget(at, "selectbox", "Suite").set_value("lb-nested").run()
+        n = _table(at, "Model", "Suite mean").set_index("Model")
+        assert list(n.columns[n.columns.get_loc("Missing") + 1 :]) == ["lb-three", "cranfield"]  # the nested suite is one column
+        assert n.at["bm25-flat", "lb-three"] == pytest.approx(three["bm25-flat"])
+        assert n.at["bm25-flat", "Members"] == "1 of 2" and n.at["bm25-flat", "Missing"] == "cranfield"
+        assert n.at["bm25-tuned-med", "Missing"] == "lb-three, cranfield" and n["Suite mean"].isna().all()
+    finally:
+        registry._raw.cache_clear()
+        registry.get_suite.cache_clear()
+
+
+def test_overview_published_rows_apart_and_the_reproduces_published_column(app: App, leaderboard_db: Built) -> None:
+    """Published rows (lbdb: a test table's bm25-flat and top-of-the-table rows on adi) sit in their own table with the
+    badge, table and source; the 0.9999 row never enters the measured table, its Borda count or its mean. bm25-flat's
+    recorded check against its published row shows as OK in the Reproduces published column."""
+    from bench.evaluation.task_stats import borda
+
+    at = app()
+    published = [df.value for df in at.dataframe if "Badge" in df.value.columns]
+    assert len(published) == 1, [df.value.columns for df in at.dataframe]
+    rows = published[0]
+    assert list(rows["Row"]) == ["bm25-flat", TOP_ROW] and set(rows["Badge"]) == {"published"}
+    assert set(rows["Source"]) == {PUBLISHED_REF} and set(rows["Table"]) == {"lbdb-table"}
+    assert list(rows.set_index("Row")["adi"]) == [pytest.approx(round(_cell(leaderboard_db.db, "bm25-flat", "adi"), 4)), 0.9999]
+    assert any("1 published nDCG@10 number(s) are on datasets not shown" in c.value for c in at.caption)
+    t = _table(at, "Model", "Borda", "Reproduces published").set_index("Model")
+    assert TOP_ROW not in t.index and "lbdb-table" not in " ".join(t.index)
+    assert t["Borda"].to_dict() == borda(t[["adi", "med", "time"]]).to_dict()  # over measured cells only
+    assert t.at["bm25-flat", "Mean"] == pytest.approx(t.loc["bm25-flat", ["adi", "med", "time"]].mean())
+    assert t.at["bm25-flat", "Reproduces published"] == "OK vs lbdb-table bm25-flat (adi)"
+    assert set(t.drop(index="bm25-flat")["Reproduces published"]) == {"—"}
+    _widget(at, "selectbox", "Suite").set_value("classic-7").run()
+    s = _table(at, "Model", "Suite mean", "Reproduces published").set_index("Model")
+    assert s.at["bm25-flat", "Reproduces published"] == "OK vs lbdb-table bm25-flat (adi)" and TOP_ROW not in s.index
+    assert any("Badge" in x.value.columns for x in at.dataframe)  # the published rows under the suite's columns too
 
 
 def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
@@ -118,7 +218,7 @@ def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
     assert any("trained on that dataset" in c.value for c in at.caption)
     _widget(at, "toggle", "Zero-shot only").set_value(True).run()
     t = _table(at, "Model", "Mean").set_index("Model")
-    assert pd.isna(t.at["bm25-tuned-med", "med"]) and t.at["bm25-tuned-med", "Datasets"] == "1/3"
+    assert pd.isna(t.at["bm25-tuned-med", "med"]) and t.at["bm25-tuned-med", "Datasets"] == "1 of 3"
     assert any("1 cell(s) hidden" in i.value for i in at.info)
     _widget(at, "toggle", "Zero-shot only").set_value(False).run()
 
@@ -129,7 +229,7 @@ def test_overview_zero_shot_parameters_and_average_mode(app: App) -> None:
     _widget(at, "select_slider", "Parameters").set_value((0.0, float("inf"))).run()
     _widget(at, "checkbox", "Include models of unknown size").check().run()
 
-    _widget(at, "radio", "Average over").set_value("complete").run()
+    _widget(at, "radio", "Rank by").set_value("complete").run()
     t = _table(at, "Model", "Mean").set_index("Model")
     assert pd.isna(t.at["bm25-tuned-med", "Mean"]) and pd.isna(t.at[HOSTILE, "Mean"])
     assert t.at["bm25-flat", "Mean"] == pytest.approx(t.loc["bm25-flat", ["adi", "med", "time"]].mean())

@@ -70,7 +70,7 @@ def test_common_mode_averages_only_over_datasets_every_shown_model_has() -> None
     assert view.left_out_datasets["beta"] == ["anon"]
     t = view.table.set_index("Model")
     assert t.at["big", "Mean"] == pytest.approx(0.5) and t.at["big", "Rank"] == 1
-    assert t.at["anon", "Datasets"] == "1/3"
+    assert t.at["anon", "Datasets"] == "1 of 3"
     assert math.isnan(t.at["small", "gamma [h-c]"])  # missing stays missing
     assert view.empty_datasets == ["gamma/dev [h-c2]"]
     assert ("tuned", "beta") in view.trained  # declared training on "Beta": case-blind match
@@ -104,6 +104,26 @@ def test_complete_mode_leaves_incomplete_models_without_a_mean() -> None:
     assert pd.isna(t.at["small", "Mean"]) and pd.isna(t.at["small", "Rank"])
     assert view.left_out_models["small"] == ["gamma [h-c]"]
     assert view.table["Model"].iloc[0] == "big"
+
+
+def test_borda_mode_ranks_every_model_on_what_it_has() -> None:
+    """MTEB v2's rule, datasets as voters: a model gets one point per model it beats on each dataset it has (ties share),
+    nothing from a dataset it misses; everyone is ranked, the mean is shown only with every dataset, coverage n of N."""
+    from bench.evaluation.task_stats import borda
+
+    cells, models, datasets = _frames()
+    view = tables.build_overview(cells, models, datasets, tables.Filters(average="borda"))
+    t = view.table.set_index("Model")
+    # alpha: anon .2 < small .4 < tuned .45 < big .5 -> 0, 1, 2, 3; beta: small .5 < big .7 < tuned .9 -> 0, 1, 2; gamma: big 0
+    assert t["Borda"].to_dict() == {"big": 4.0, "tuned": 4.0, "small": 1.0, "anon": 0.0}
+    wide = view.table.set_index("Model")[view.dataset_columns]
+    assert t["Borda"].to_dict() == borda(wide).to_dict()  # the one Borda of bench.evaluation.task_stats
+    assert list(view.table["Model"]) == ["big", "tuned", "small", "anon"]  # a tie shares rank 1; the mean breaks it for display
+    assert list(view.table["Rank"]) == [1, 1, 3, 4]
+    assert t.at["big", "Mean"] == pytest.approx(0.5) and pd.isna(t.at["tuned", "Mean"]) and pd.isna(t.at["anon", "Mean"])
+    assert t.at["anon", "Datasets"] == "1 of 3" and t.at["big", "Datasets"] == "3 of 3"
+    assert view.left_out_models == {"small": ["gamma [h-c]"], "tuned": ["gamma [h-c]"], "anon": ["beta", "gamma [h-c]"]}
+    assert list(view.table.columns[:7]) == ["Rank", "Model", "Family", "Provenance", "Parameters", "Borda", "Mean"]
 
 
 def test_zero_shot_hides_trained_cells_and_parameters_filter_models() -> None:
@@ -175,3 +195,28 @@ def test_zero_shot_unknown_is_never_taken_for_zero_shot() -> None:
     assert tables.zero_shot([], models.at[3, "metadata"], "alpha") == "unknown"
     assert tables.zero_shot(["Beta"], {"zero_shot": "unknown"}, "beta") == "no (trained on it)"
     assert tables.zero_shot([], {}, "alpha") == "yes"
+
+
+def test_reproduces_published_names_the_table_worst_verdict_first() -> None:
+    checks = pd.DataFrame(
+        {
+            "model": ["bm25-flat", "bm25-flat", "minilm"],
+            "source": ["pyserini-2cr", "pyserini-2cr", "mteb-results"],
+            "row_name": ["bm25-flat", "bm25-flat", "sentence-transformers/all-MiniLM-L6-v2"],
+            "dataset": ["scifact", "nfcorpus", "scifact"],
+            "split": ["test", "test", "dev"],
+            "verdict": ["OK", "FAIL", "OKish"],
+        }
+    )
+    assert tables.reproduces_published(checks) == {
+        "bm25-flat": "FAIL vs pyserini-2cr bm25-flat (nfcorpus); OK vs pyserini-2cr bm25-flat (scifact)",
+        "minilm": "OKish vs mteb-results sentence-transformers/all-MiniLM-L6-v2 (scifact/dev)",
+    }
+    assert tables.reproduces_published(checks.iloc[0:0]) == {}
+
+
+def test_suite_notes_never_show_a_server_path() -> None:
+    from bench.store.leaderboard import _no_paths
+
+    note = "adi: the copy at /srv/data/shared/adi (0123456789ab) is not the registered content; see https://x.org/a/b"
+    assert _no_paths(note) == "adi: the copy at adi (0123456789ab) is not the registered content; see https://x.org/a/b"

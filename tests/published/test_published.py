@@ -131,6 +131,52 @@ def test_published_rows_are_stored_apart_and_never_enter_measured_numbers(tmp_pa
     assert [m["model"] for m in r.json()["models"]] == ["bm25-flat"]
 
 
+def test_reproduce_records_its_published_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check against a published row is recorded (table reproduction_published) with the table, row, published value,
+    observed value, decimals and verdict; the store's read gives the latest verdict per model and row."""
+    data = _copy(tmp_path, "changed-adi", change_a_byte=True)
+    ds = resolve_dataset(str(data))
+    import yaml
+
+    measured = yaml.safe_load(bench(capsys, "reproduce", str(FLAT), "-d", str(data), "--print-expected").out)["expected"][0]["metrics"]
+    ref = "pyserini test: 2cr/beir.yaml"
+    rows = (
+        PublishedScore("pyserini-2cr", ref, "bm25-flat", "scifact", "test", "nDCG@10", round(measured["nDCG@10"], 4), 4),
+        PublishedScore("pyserini-2cr", ref, "bm25-flat", "scifact", "test", "R@100", round(measured["R@100"], 4) + 0.0003, 4),
+    )
+    monkeypatch.setattr(tables, "registered_contents", lambda: (("scifact", "test", dict(ds.file_hashes)),))
+    monkeypatch.setattr(tables, "pyserini_2cr", lambda: rows)
+    db = tmp_path / "r.duckdb"
+    r = bench(capsys, "reproduce", str(FLAT), "-d", str(data), "--db", str(db), "--json")
+    assert r.code == 0, r.err
+    run_id = r.json()[0]["run_id"]
+    got = db_rows(
+        db,
+        "SELECT model_name, source, source_ref, row_name, dataset, split, metric, published, observed, decimals, verdict, run_id, "
+        "dataset_hash FROM reproduction_published ORDER BY metric",
+    )
+    assert [g[:8] for g in got] == [
+        ("bm25-flat", "pyserini-2cr", ref, "bm25-flat", "scifact", "test", "R@100", rows[1].value),
+        ("bm25-flat", "pyserini-2cr", ref, "bm25-flat", "scifact", "test", "nDCG@10", rows[0].value),
+    ]
+    assert [g[8] for g in got] == pytest.approx([measured["R@100"], measured["nDCG@10"]], abs=1e-9)
+    assert [(g[9], g[10], g[11], g[12]) for g in got] == [(4, "OKish", run_id, ds.content_hash), (4, "OK", run_id, ds.content_hash)]
+    assert run_id is not None and db_rows(db, "SELECT count(*) FROM reproductions")[0][0] == 0  # no expected block: only published
+
+    import duckdb
+
+    from bench.store.reproductions import published_reproductions
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        latest = published_reproductions(con)
+    assert latest[["model", "source", "row_name", "dataset", "verdict"]].values.tolist() == [
+        ["bm25-flat", "pyserini-2cr", "bm25-flat", "scifact", "OKish"]
+    ]
+    assert latest["metrics"].iloc[0].startswith(f"R@100 {rows[1].value:.4f} -> ")
+
+
 def test_a_published_expected_entry_is_listed_where_its_set_is_not_at_hand() -> None:
     """An `expected:` entry with `published:` has no numbers of its own (the table's row is compared, as above, where
     the set is at hand); elsewhere it is NOT CHECKED with how to get the set; its source must be a table we hold."""
