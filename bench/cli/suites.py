@@ -57,7 +57,7 @@ def suites_show(name: Annotated[str, typer.Argument(help="A suite name (`bench s
             path = member_path(m)
             where = str(path) if path else None
             rule = ("nDCG@10" if s.metric == MAIN_SCORE else s.metric) if m.kind == "dataset" else "the task's main score"
-        rows.append({"member": m.name, "kind": m.kind, "mteb_task": m.mteb, "aggregation": rule, "found": where})
+        rows.append({"member": m.name, "kind": m.kind, "mteb_task": m.mteb or _mteb_name(m), "aggregation": rule, "found": where})
     if json_out:
         emit_json({"name": s.name, "title": s.title, "metric": s.metric, "source": s.source, "mteb_benchmark": s.mteb_benchmark,
                    "members": rows})  # fmt: skip
@@ -66,3 +66,12 @@ def suites_show(name: Annotated[str, typer.Argument(help="A suite name (`bench s
     out.print(table(f"{s.name}: {s.title}", ["member", "kind", "MTEB task", "counts as", "found"], body))
     have = sum(r["found"] is not None and not str(r["found"]).startswith("0 of") for r in rows)
     out.print(f"{have} of {len(rows)} members at hand; source: {s.source}", markup=False, soft_wrap=True)
+
+
+def _mteb_name(member: object) -> str | None:
+    """The MTEB task a dataset member is (``scifact`` -> ``SciFact``, from ``bench/datasets/mteb_tasks.yaml``), else None."""
+    from bench.interop.mteb_names import mteb_tasks
+
+    if getattr(member, "kind", None) != "dataset":
+        return None
+    return next((task for task, name in mteb_tasks().items() if name == getattr(member, "ref", None)), None)

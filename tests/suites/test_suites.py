@@ -92,6 +92,9 @@ def test_suites_cli_list_show_and_an_unknown_name(capsys: pytest.CaptureFixture[
     assert by["classic-7"]["at_hand"] == 7 and by["beir-13"]["at_hand"] == 0 and by["beir-13"]["missing"] == 13
     r = bench(capsys, "suites", "show", "beir-18")
     assert r.code == 0 and "mean of its 12 members, counted once" in r.out and "0 of 18 members at hand" in r.out
+    r = bench(capsys, "suites", "show", "beir-13", "--json")
+    by = {m["member"]: m for m in r.json()["members"]}
+    assert (by["scifact"]["mteb_task"], by["webis-touche2020"]["mteb_task"]) == ("SciFact", "Touche2020")  # the task table's
     r = bench(capsys, "suites", "show", "beir-31")
     assert r.code == 3 and r.err.strip().count("\n") == 0 and "no suite named 'beir-31'" in r.err and "beir-13" in r.err
 
