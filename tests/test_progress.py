@@ -198,13 +198,16 @@ class Recorder(Progress):
 
     def __init__(self) -> None:
         self.loops: dict[str, tuple[int | None, int]] = {}
+        self.steps: dict[str, list[int]] = {}
 
     def track(self, items: Iterable[T], description: str, total: int | None = None, units: Callable[[T], int] | None = None) -> Iterator[T]:
-        counted = 0
+        counted, steps = 0, []
         for item in items:
             yield item
-            counted += units(item) if units is not None else 1
+            steps.append(units(item) if units is not None else 1)
+            counted += steps[-1]
         self.loops[description] = (total, counted)
+        self.steps[description] = steps
 
 
 def _small_collection(root: Path, documents: int, queries: int) -> Path:
@@ -232,3 +235,5 @@ def test_encoder_progress_counts_texts_not_batches(monkeypatch: pytest.MonkeyPat
     assert (documents, queries) == (7, 3)
     assert recorder.loops[f"encoding {documents} documents"] == (documents, documents)
     assert recorder.loops[f"encoding {queries} queries"] == (queries, queries)
+    # counted batch by batch (the shard of 7 is one cache entry, yet 4 steps): a big shard is no silent minute
+    assert recorder.steps[f"encoding {documents} documents"] == [2, 2, 2, 1]

@@ -22,7 +22,7 @@ import shutil
 import sys
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -105,7 +105,11 @@ def encode_shard(runner: ShardEncoder, cache: EmbeddingCache, shard: Shard, text
     Runs wherever the model is: in this process (local) or in a Ray actor.
     """
     size = runner.params.batch_size
-    outputs = [runner.encode(list(texts[i : i + size]), role) for i in range(0, len(texts), size)]
+    store_shard(runner, cache, shard, [runner.encode(list(texts[i : i + size]), role) for i in range(0, len(texts), size)], role)
+
+
+def store_shard(runner: ShardEncoder, cache: EmbeddingCache, shard: Shard, outputs: list[Any], role: str) -> None:
+    """Store the encoder outputs of a shard's batches (in plan order) under ``shard.key``."""
     arrays, meta = runner.shard_arrays(outputs)
     with cache.writer(shard.key, {"role": role, "shard": shard.index}) as w:
         w.set_ids([str(r) for r in shard.rows.tolist()])
@@ -203,8 +207,20 @@ class LocalExecutor(Executor):
             torch.set_num_threads(self.threads)
         label = "documents" if role == "document" else "queries"
         total = sum(len(s.rows) for s in shards)
-        for shard in progress.track(shards, f"encoding {total} {label}", total=total, units=lambda s: len(s.rows)):
-            encode_shard(runner, runner.cache, shard, [texts[i] for i in shard.rows.tolist()], role)
+        size = runner.params.batch_size
+
+        def batches() -> Iterator[tuple[Shard, list[int], bool]]:  # the very batches encode_shard would make
+            for shard in shards:
+                rows = shard.rows.tolist()
+                for i in range(0, len(rows), size):
+                    yield shard, rows[i : i + size], i + size >= len(rows)
+
+        outputs: list[Any] = []  # progress counts texts batch by batch: a big shard is no silent minute
+        for shard, rows, last in progress.track(batches(), f"encoding {total} {label}", total=total, units=lambda b: len(b[1])):
+            outputs.append(runner.encode([texts[i] for i in rows], role))
+            if last:
+                store_shard(runner, runner.cache, shard, outputs, role)
+                outputs = []
 
 
 def encode_plan(
