@@ -87,11 +87,14 @@ def is_mteb_content(run: StoredRun) -> bool:
 
     The name alone is not enough: a folder called ``scifact`` with other documents is not MTEB's SciFact. The content
     must be registered for that name (``bench/published/content.yaml``, ``bench/datasets/contents.yaml`` or a
-    ``bench datasets fetch`` record); else the export is a local collection.
+    ``bench datasets fetch`` record), or the run imported from MTEB's own file of that task; else it is local.
     """
     from bench.datasets.contents import registered_hashes
 
-    return is_mteb_task(run.dataset) and run.dataset_hash in registered_hashes(run.dataset, run.split)
+    if not is_mteb_task(run.dataset):
+        return False
+    # an imported result was read from MTEB's own file of that task: the task is its content by origin
+    return run.provenance == "imported" or run.dataset_hash in registered_hashes(run.dataset, run.split)
 
 
 def _local_note(run: StoredRun, task: str) -> str:
