@@ -53,7 +53,8 @@ def test_save_spec_refuses_an_existing_path_without_force(tmp_path: Path, capsys
         (tmp_path / "other.yaml").write_text("name: other\n")
         path.symlink_to(tmp_path / "other.yaml")
     db = tmp_path / "results.duckdb"
-    r = bench(capsys, "run", "-m", MODEL, "-d", "adi", "--save-spec", path, "--db", db)
+    # a param other than the reference spec's: a local model, whose spec --save-spec would write
+    r = bench(capsys, "run", "-m", MODEL, "--param", "batch_size=64", "-d", "adi", "--save-spec", path, "--db", db)
     assert r.code == 2 and "exists; pass --force" in r.err and "Traceback" not in r.err, r.err
     assert not db.exists()
     if existing == "a spec":
