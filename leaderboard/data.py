@@ -21,6 +21,7 @@ from bench.errors import BenchError
 from bench.paths import default_db
 from bench.store import leaderboard as reads
 from bench.store.db import open_read_only
+from bench.suites import public as suite_reads
 
 
 def db_path() -> Path:
@@ -44,7 +45,7 @@ def _state(path: Path) -> tuple[int, int, int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _read(query: str, path: str, state: tuple[int, ...], args: tuple[Any, ...]) -> Any:
-    fn = getattr(reads, query)
+    fn = getattr(reads, query, None) or getattr(suite_reads, query)
     with open_read_only(Path(path)) as con:
         return fn(con, *args)
 

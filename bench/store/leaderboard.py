@@ -30,7 +30,6 @@ __all__ = [
     "leaderboard_published_checks",
     "leaderboard_query_values",
     "leaderboard_run",
-    "leaderboard_suite",
     "leaderboard_top_documents",
     "leaderboard_verdicts",
 ]
@@ -295,31 +294,6 @@ def _public_models(con: duckdb.DuckDBPyConnection) -> set[str]:
         f"SELECT DISTINCT model_name FROM runs WHERE provenance IN {_in(PUBLIC_PROVENANCES)}", list(PUBLIC_PROVENANCES)
     ).fetchall()
     return {r[0] for r in rows}
-
-
-def leaderboard_suite(con: duckdb.DuckDBPyConnection, name: str, metric: str) -> dict[str, Any]:
-    """A suite's table (:func:`bench.suites.table.build`) of public results: ``frame`` (Rank, Model, Suite mean, Members
-    ``n of N``, Missing, one column per member; a nested suite is one column, its own mean), ``members``, ``title``,
-    ``source``, ``metric``, ``leaves`` (datasets and tasks under it, nested suites expanded) and ``notes``.
-
-    ``metric`` is used for a retrieval suite; a ``main_score`` suite keeps each member's own main score. Published
-    numbers never enter it (the suite table reads measured and imported results only)."""
-    from bench.suites.registry import MAIN_SCORE, get_suite
-    from bench.suites.table import build
-
-    suite = get_suite(name)
-    table = build(con, suite, None if suite.metric == MAIN_SCORE else metric)
-    members = table.columns
-    rows = [
-        {"Model": r.model, "Suite mean": r.mean, "Members": f"{r.have} of {len(r.values)}", "Missing": ", ".join(r.missing),
-         **{m: r.values.get(m) for m in members}}
-        for r in table.rows
-    ]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=["Model", "Suite mean", "Members", "Missing", *members])
-    frame[["Suite mean", *members]] = frame[["Suite mean", *members]].astype("float64")
-    frame.insert(0, "Rank", frame["Suite mean"].rank(ascending=False, method="min").astype("Int64"))
-    return {"frame": frame, "members": members, "title": suite.title, "source": suite.source, "metric": table.metric,
-            "leaves": len(suite.leaves()), "notes": [_no_paths(n) for n in table.notes]}  # fmt: skip
 
 
 _PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/()]+/)+[^\s/()]*")
