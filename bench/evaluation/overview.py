@@ -51,9 +51,21 @@ def trained_on(training_datasets: Iterable[str], dataset_name: str) -> bool:
     return any(_norm(t) == target or _norm(t).split(":")[0] == target for t in training_datasets)
 
 
+def adapted_on(training_datasets: Iterable[str], dataset_name: str) -> bool:
+    """Whether the model read only the corpus of ``dataset_name`` (an entry ``NAME:corpus``: generated training queries on
+    its documents, none of its queries or judgments) and did not train on its judgments."""
+    target = _norm(dataset_name)
+    hits = [_norm(t) for t in training_datasets if _norm(t) == target or _norm(t).split(":")[0] == target]
+    return bool(hits) and all(h == f"{target}:corpus" for h in hits)
+
+
 def zero_shot(training_datasets: Iterable[str], metadata: object, dataset_name: str) -> str:
-    """``yes``, ``no (trained on it)`` or ``unknown`` (an import whose training data nothing declares:
-    ``metadata["zero_shot"] == "unknown"``, never shown as zero-shot)."""
+    """``yes`` (no evaluation data of the collection read), ``no (adapted on the corpus)`` (its corpus only: a ``NAME:corpus``
+    entry), ``no (trained on it)`` (its queries and judgments) or ``unknown`` (an import whose training data nothing
+    declares: ``metadata["zero_shot"] == "unknown"``, never shown as zero-shot). Both ``no`` cases are flagged cells."""
+    training_datasets = list(training_datasets)
+    if adapted_on(training_datasets, dataset_name):
+        return "no (adapted on the corpus)"
     if trained_on(training_datasets, dataset_name):
         return "no (trained on it)"
     if isinstance(metadata, dict) and metadata.get("zero_shot") == "unknown":

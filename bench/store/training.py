@@ -32,7 +32,7 @@ def record_training_card(con: duckdb.DuckDBPyConnection, card: dict[str, Any]) -
                 card["spec_hash"],
                 card["keys"]["train"],
                 card["weights_sha256"],
-                [c["name"] for c in card["collections"]],
+                [c["name"] for c in card["collections"]] + [f"{c['name']}:corpus" for c in card.get("corpora", [])],
                 int(card["seed"]),
                 int(card["threads"]),
                 float(card["wall_s"]),

@@ -17,7 +17,7 @@ from bench.paths import cache_dir
 from bench.runners.embedding_cache import CachedEmbeddings, EmbeddingCache, cache_key
 from bench.weights import fingerprint
 
-STAGES = ("mine", "teachers", "filter", "train")
+STAGES = ("generate", "mine", "teachers", "filter", "train")
 STAGE_VERSION = 1
 """Bumped when a stage's algorithm changes, so old entries stop matching."""
 MODEL_FOLDER = "model"

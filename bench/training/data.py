@@ -53,6 +53,26 @@ class TrainingCollection:
 
 
 @dataclass
+class GeneratedCollection(TrainingCollection):
+    """Generated queries on one corpus (the ``generate`` stage's records): each query's positive is its source document."""
+
+    records: list[dict] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset.name}:generated"
+
+    @cached_property
+    def queries(self) -> list[Query]:
+        """One query per record with text, id ``DOC#SAMPLE``, in the records' order."""
+        return [Query(f"{r['doc_id']}#{r['sample']}", str(r["query"])) for r in self.records if str(r["query"]).strip()]
+
+    @cached_property
+    def qrels(self) -> dict[str, dict[str, int]]:
+        return {f"{r['doc_id']}#{r['sample']}": {str(r["doc_id"]): 1} for r in self.records}
+
+
+@dataclass
 class SpecRuns:
     """Loads the specs a recipe names (relative to the recipe's folder) and runs them once per collection."""
 
@@ -60,7 +80,7 @@ class SpecRuns:
     source: str
     progress: Progress
     _specs: dict[str, tuple[ModelSpec, str]] = field(default_factory=dict)
-    _runs: dict[tuple[str, str], dict[str, list[tuple[str, float]]]] = field(default_factory=dict)
+    _runs: dict[tuple[str, str, str], dict[str, list[tuple[str, float]]]] = field(default_factory=dict)
 
     def spec(self, name: str, where: str) -> tuple[ModelSpec, str]:
         """(spec, its path) of ``name``; ``where`` is the recipe field that names it (for the error message)."""
@@ -77,7 +97,7 @@ class SpecRuns:
     def run(self, name: str, where: str, collection: TrainingCollection) -> dict[str, list[tuple[str, float]]]:
         """The ranked lists of spec ``name`` on ``collection``'s training queries (qid -> [(doc, score)], best first)."""
         spec, path = self.spec(name, where)
-        memo = (spec.spec_hash, collection.dataset.content_hash)
+        memo = (spec.spec_hash, collection.dataset.content_hash, collection.name)
         if memo not in self._runs:
             runner = make_runner(spec, path)
             with self.progress.stage(f"{spec.name} on {collection.name}"):

@@ -24,7 +24,8 @@ from bench.provenance import environment, package_version
 from bench.runners.base import Progress
 from bench.specs import ModelSpec, spec_error
 from bench.training.cache import MODEL_FOLDER, entry_sha256, model_folder, stage_cache, stage_key
-from bench.training.data import SpecRuns, TrainingCollection
+from bench.training.data import GeneratedCollection, SpecRuns, TrainingCollection
+from bench.training.generate import CorpusOnly, corpus_only, entry_to_records, generate_queries, generator_identity, records_to_entry
 from bench.training.recipe import Recipe, load_recipe, spec_folder
 from bench.training.stages import (
     FilterCounts,
@@ -53,6 +54,8 @@ class Plan:
     teachers: list[dict[str, Any]]
     keys: dict[str, str]
     root: Path
+    corpora: list[CorpusOnly] = field(default_factory=list)
+    """Collections whose corpus (only) the generate stage reads."""
 
 
 def plan(spec: ModelSpec, source: str = "<spec>", *, cache_root: Path | None = None, kernels: str = PIN_NAME) -> Plan:
@@ -69,6 +72,16 @@ def plan(spec: ModelSpec, source: str = "<spec>", *, cache_root: Path | None = N
     recipe = load_recipe(spec, source)
     folder = spec_folder(source)
     collections = [TrainingCollection(resolve_dataset(c.name, c.split), recipe.min_relevance) for c in recipe.collections]
+    corpora = [corpus_only(resolve_dataset(name)) for name in recipe.queries.corpora]
+    if recipe.evaluation_data == "nothing":
+        evaluated = [c.name for c in corpora if c.splits()]
+        if evaluated:
+            raise spec_error(
+                source,
+                "training.evaluation_data",
+                f"the recipe reads the corpus of {', '.join(evaluated)}, an evaluation collection (it has judgments), but declares "
+                "evaluation_data: nothing; declare evaluation_data: corpus (adapted on the corpus) or generate on another corpus",
+            )
     specs = SpecRuns(folder, source, Progress())
     sources = [specs.spec(s, "training.candidates.sources")[0].spec_hash for s in recipe.candidates.sources]
     teachers: list[dict[str, Any]] = []
@@ -87,9 +100,20 @@ def plan(spec: ModelSpec, source: str = "<spec>", *, cache_root: Path | None = N
     data = [{"name": c.name, "split": c.dataset.split, "hash": c.dataset.content_hash} for c in collections]
     r = recipe.model_dump(mode="json")
     keys: dict[str, str] = {}
-    keys["mine"] = stage_key(
-        "mine", {"collections": data, "sources": sources, "depth": recipe.candidates.depth, "queries": r["min_relevance"]}, kernels
-    )
+    mine_parts: dict[str, Any] = {"collections": data, "sources": sources, "depth": recipe.candidates.depth, "queries": r["min_relevance"]}
+    if recipe.queries.source == "generated":
+        q = r["queries"]
+        keys["generate"] = stage_key(
+            "generate",
+            {
+                "corpora": [{"name": c.name, "corpus": c.corpus_hash} for c in corpora],
+                "generator": generator_identity(recipe.queries),
+                **{k: q[k] for k in ("docs", "per_doc", "seed", "prompt", "doc_chars")},
+            },
+            kernels,
+        )
+        mine_parts["generate"] = keys["generate"]
+    keys["mine"] = stage_key("mine", mine_parts, kernels)
     keys["teachers"] = stage_key(
         "teachers", {"mine": keys["mine"], "teachers": [{k: v for k, v in t.items() if k != "path"} for t in teachers]}, kernels
     )
@@ -109,7 +133,40 @@ def plan(spec: ModelSpec, source: str = "<spec>", *, cache_root: Path | None = N
         },
         kernels,
     )
-    return Plan(spec, source, recipe, folder, collections, base, teachers, keys, cache_root or cache_dir() / "training")
+    return Plan(spec, source, recipe, folder, collections, base, teachers, keys, cache_root or cache_dir() / "training", corpora)
+
+
+def generated_collections(p: Plan, progress: Progress, stages: dict[str, str] | None = None) -> list[GeneratedCollection]:
+    """The generate stage: one collection of generated queries per corpus, from the stage cache, a replayed log or the generator."""
+    if "generate" not in p.keys:
+        return []
+    cache = stage_cache("generate", p.root)
+    entry = cache.load(p.keys["generate"])
+    records = entry_to_records(entry) if entry is not None else None
+    if records is not None:
+        if stages is not None:
+            stages["generate"] = "cached"
+    else:
+        records = generate_queries(p.recipe.queries, p.corpora, p.folder, p.source, p.root, progress)
+        records_to_entry(cache, p.keys["generate"], records)
+        if stages is not None:
+            stages["generate"] = "replayed" if p.recipe.queries.replay is not None else "ran"
+    return [GeneratedCollection(c, p.recipe.min_relevance, records=[r for r in records if r["corpus"] == c.name]) for c in p.corpora]
+
+
+def mined_candidates(
+    spec: ModelSpec, source: str = "<spec>", progress: Progress | None = None, *, cache_root: Path | None = None, kernels: str = "default"
+) -> tuple[Plan, list[TrainingCollection], dict[str, str], Any]:
+    """Plan, then run (or read from the caches) the generate and mine stages only: (plan, collections, stage statuses, candidates)."""
+    progress = progress or Progress()
+    p = plan(spec, source, cache_root=cache_root, kernels=kernels)
+    stages = dict.fromkeys(p.keys, "not needed")
+    collections = [*p.collections, *generated_collections(p, progress, stages)]
+    runs = SpecRuns(p.folder, source, progress)
+    candidates = _cached_pairs(
+        stage_cache("mine", p.root), p.keys["mine"], stages, "mine", lambda: mine(p.recipe, collections, runs, progress)
+    )
+    return p, collections, stages, candidates
 
 
 def trained_model(spec: ModelSpec, source: str = "<spec>") -> Path:
@@ -153,6 +210,10 @@ class TrainingResult:
     stage_sha256: dict[str, str] = field(default_factory=dict)
     """Content hashes of what each stage produced: ``mine`` (candidates), ``teachers`` (teacher scores), ``filter``
     (the filtered examples), ``weights`` (model.safetensors): where two trainings part, the first differing one says."""
+    corpora: list[dict[str, Any]] = field(default_factory=list)
+    """The training data read for generated queries: per corpus, its name, corpus hash, documents sampled, queries."""
+    evaluation_data: str = "judgments"
+    """What the recipe read of evaluation collections (``judgments``, ``corpus``, ``nothing``): the zero-shot flag."""
     kernels: str = "default"
     """The kernel pin the stages ran under (``avx2``: :data:`bench.kernels.PORTABLE`), or ``default``."""
 
@@ -169,7 +230,22 @@ class TrainingResult:
         out["seed"] = self.recipe["seed"]
         out["threads"] = self.recipe["threads"]
         out["margin"] = self.recipe["margin"]
+        out["training_data"] = self.training_data()
         return out
+
+    def training_data(self) -> dict[str, Any]:
+        """The training data section of the card: what was read of which collection, and the zero-shot flag it sets."""
+        flag = {
+            "judgments": "not zero-shot on the judged collections (trained on their test queries and judgments)",
+            "corpus": "adapted on the corpus: generated queries on the corpora below; none of their queries or judgments read",
+            "nothing": "zero-shot: no evaluation collection read",
+        }[self.evaluation_data]
+        return {
+            "evaluation_data": self.evaluation_data,
+            "zero_shot": flag,
+            "judgments_read": [f"{c['name']} ({c['split']})" for c in self.collections],
+            "corpora_read": [c["name"] for c in self.corpora],
+        }
 
 
 def train_recipe(
@@ -201,17 +277,20 @@ def _train_here(spec: ModelSpec, source: str, progress: Progress | None, *, cach
     stages = dict.fromkeys(p.keys, "not needed")
     stage_s = dict.fromkeys(p.keys, 0.0)
     train_entry = caches["train"].load(p.keys["train"])
+    collections = list(p.collections)
     if train_entry is None or model_folder(train_entry) is None:
         runs = SpecRuns(p.folder, source, progress)
+        t = time.perf_counter()
+        collections += generated_collections(p, progress, stages)
+        if "generate" in p.keys:
+            stage_s["generate"] = time.perf_counter() - t
         t = time.perf_counter()
         entry = caches["filter"].load(p.keys["filter"])
         if entry is not None:
             examples, counts = entry_to_examples(entry)
             stages["filter"] = "cached"
         else:
-            candidates = _cached_pairs(
-                caches["mine"], p.keys["mine"], stages, "mine", lambda: mine(p.recipe, p.collections, runs, progress)
-            )
+            candidates = _cached_pairs(caches["mine"], p.keys["mine"], stages, "mine", lambda: mine(p.recipe, collections, runs, progress))
             stage_s["mine"] = time.perf_counter() - t
             t = time.perf_counter()
             fused = _cached_pairs(
@@ -219,18 +298,23 @@ def _train_here(spec: ModelSpec, source: str, progress: Progress | None, *, cach
                 p.keys["teachers"],
                 stages,
                 "teachers",
-                lambda: score_teachers(p.recipe, p.collections, candidates, runs, p.folder, progress)[0],
+                lambda: score_teachers(p.recipe, collections, candidates, runs, p.folder, progress)[0],
             )
             stage_s["teachers"] = time.perf_counter() - t
             t = time.perf_counter()
             with progress.stage("filtering negatives (margin rule)"):
-                examples, counts = build_examples(p.recipe, p.collections, candidates, fused)
+                examples, counts = build_examples(p.recipe, collections, candidates, fused)
                 examples_to_entry(caches["filter"], p.keys["filter"], examples, counts, p.recipe.negatives)
             stages["filter"] = "ran"
         stage_s["filter"] = time.perf_counter() - t
         t = time.perf_counter()
-        produced = {s: entry_sha256(e) for s in ("mine", "teachers", "filter") if (e := caches[s].load(p.keys[s], count=False)) is not None}
-        _train_into_cache(p, caches["train"], examples, counts, progress, produced)
+        produced = {
+            s: entry_sha256(e)
+            for s in ("generate", "mine", "teachers", "filter")
+            if s in p.keys
+            if (e := caches[s].load(p.keys[s], count=False)) is not None
+        }
+        _train_into_cache(p, caches["train"], examples, counts, progress, produced, collections)
         stages["train"] = "ran"
         stage_s["train"] = time.perf_counter() - t
         train_entry = caches["train"].load(p.keys["train"], count=False)
@@ -269,6 +353,17 @@ def _train_here(spec: ModelSpec, source: str, progress: Progress | None, *, cach
         wall_s=time.perf_counter() - t_all,
         environment=meta.get("environment", {}),
         stage_sha256={**meta.get("stage_sha256", {}), "weights": digest},
+        corpora=[
+            {
+                "name": c.name,
+                "read": "corpus only",
+                "corpus_sha256": c.corpus_hash,
+                "documents": p.recipe.queries.docs,
+                "queries_per_document": p.recipe.queries.per_doc,
+            }
+            for c in p.corpora
+        ],
+        evaluation_data=p.recipe.evaluation_data,
         kernels=kernels,
     )
 
@@ -284,12 +379,14 @@ def _cached_pairs(cache: Any, key: str, stages: dict[str, str], stage: str, comp
     return pairs
 
 
-def _train_into_cache(p: Plan, cache: Any, examples: list[Any], counts: FilterCounts, progress: Progress, produced: dict[str, str]) -> None:
+def _train_into_cache(
+    p: Plan, cache: Any, examples: list[Any], counts: FilterCounts, progress: Progress, produced: dict[str, str], collections: list[Any]
+) -> None:
     from bench.training.trainer import train_model
 
     with cache.writer(p.keys["train"], {"stage": "train", "model": p.spec.name}) as w:
         outcome = train_model(
-            p.recipe, p.base.path, examples, p.collections, w.work / MODEL_FOLDER, p.root / "checkpoints" / p.keys["train"], progress
+            p.recipe, p.base.path, examples, collections, w.work / MODEL_FOLDER, p.root / "checkpoints" / p.keys["train"], progress
         )
         _, every, _ = fingerprint(w.work / MODEL_FOLDER)
         w.set_ids([])

