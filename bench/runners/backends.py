@@ -8,7 +8,9 @@ torch build and thread count.
 ``onnx`` exports the transformer once per weights with ``torch.onnx.export`` (TorchScript exporter, opset 17; it needs
 the ``onnx`` package) and computes it with an ONNX Runtime CPU session, threads as the run's (:mod:`bench.runners.onnx_backend`):
 float32 throughout, the same vectors as ``torch`` to ~1e-7. sentence-transformers' own ``backend="onnx"`` is not used:
-it needs ``optimum-onnx``, which pins transformers < 4.58 (we run 5.x).
+it needs ``optimum-onnx``, which pins transformers < 4.58 (we run 5.x). ``onnx-int8`` runs that export quantised by
+ONNX Runtime (:func:`bench.runners.onnx_backend.quantized`: per-channel int8 weights, dynamic uint8 activations, each
+layer's FFN output MatMul kept float32), cached and sha256-checked like the export.
 
 A backend other than ``torch`` changes the vectors, so it is part of the embedding cache key (:func:`backend_parts`:
 the backend, its library version and the quantisation recipe, which with the weights determine the quantised
@@ -24,10 +26,10 @@ from typing import Any, Literal
 
 from bench.provenance import package_version
 
-Backend = Literal["torch", "torch-int8", "onnx"]
-BACKENDS: tuple[str, ...] = ("torch", "torch-int8", "onnx")
+Backend = Literal["torch", "torch-int8", "onnx", "onnx-int8"]
+BACKENDS: tuple[str, ...] = ("torch", "torch-int8", "onnx", "onnx-int8")
 DEFAULT_BACKEND = "torch"
-CPU_ONLY = frozenset({"torch-int8", "onnx"})
+CPU_ONLY = frozenset({"torch-int8", "onnx", "onnx-int8"})
 _INT8_RECIPE = {"method": "torch.ao.quantization.quantize_dynamic", "modules": ["torch.nn.Linear"], "dtype": "qint8"}
 
 
@@ -35,14 +37,13 @@ def backend_parts(backend: str) -> dict[str, Any]:
     """What ``backend`` adds to an embedding cache key; empty for the default, so existing keys do not move."""
     if backend == DEFAULT_BACKEND:
         return {}
-    if backend == "onnx":
+    if backend in ("onnx", "onnx-int8"):
         from bench.runners import onnx_backend as ox
 
-        return {
-            "backend": backend,
-            "backend_library": ox.libraries(),
-            "backend_recipe": {"export": ox.EXPORT_RECIPE, "session": ox.SESSION_RECIPE},
-        }
+        recipe = {"export": ox.EXPORT_RECIPE, "session": ox.SESSION_RECIPE}
+        if backend == "onnx-int8":
+            recipe["quantize"] = ox.QUANTIZE_RECIPE
+        return {"backend": backend, "backend_library": ox.libraries(), "backend_recipe": recipe}
     return {"backend": backend, "backend_library": {"torch": package_version("torch")}, "backend_recipe": _INT8_RECIPE}
 
 
@@ -53,12 +54,12 @@ def apply_backend(model: Any, backend: str, *, weights_files_sha256: str | None 
     """
     if backend == DEFAULT_BACKEND:
         return model, None
-    if backend == "onnx":
+    if backend in ("onnx", "onnx-int8"):
         from bench.runners import onnx_backend
 
         if weights_files_sha256 is None:
-            raise ValueError("backend onnx caches its export by the weights' files hash; pass weights_files_sha256")
-        return onnx_backend.install(model, weights_files_sha256, threads)
+            raise ValueError(f"backend {backend} caches its export by the weights' files hash; pass weights_files_sha256")
+        return onnx_backend.install(model, weights_files_sha256, threads, int8=backend == "onnx-int8")
     if backend != "torch-int8":
         raise ValueError(f"unknown backend '{backend}'; use one of {', '.join(BACKENDS)}")
     import warnings
@@ -106,7 +107,7 @@ def module_sha256(model: Any) -> str:
 def backend_cost(backend: str, artefact_sha256: str | None) -> dict[str, Any]:
     """The environment facts a run records about its backend (in the run's ``cost``)."""
     version = f"torch {package_version('torch')}"
-    if backend == "onnx":
+    if backend in ("onnx", "onnx-int8"):
         version = (
             f"onnxruntime {package_version('onnxruntime')} (exported by torch {package_version('torch')}, onnx {package_version('onnx')})"
         )

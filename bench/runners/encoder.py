@@ -55,8 +55,9 @@ class EncoderParams(Params):
     """Run code shipped with the model. Never implied: set it in the spec only for a model you have read."""
     backend: Backend = DEFAULT_BACKEND
     """How the encoder computes: ``torch`` (as loaded, float32), ``torch-int8`` (PyTorch dynamic int8 quantisation of
-    every Linear layer; CPU only) or ``onnx`` (the transformer exported to ONNX once per weights and run by ONNX Runtime,
-    float32, CPU only; dense bi-encoders). A variant with another backend is another spec: give it its own name."""
+    every Linear layer; CPU only), ``onnx`` (the transformer exported to ONNX once per weights and run by ONNX Runtime,
+    float32, CPU only; dense bi-encoders) or ``onnx-int8`` (that export quantised by ONNX Runtime: int8 weights per
+    output channel, dynamic activations; CPU only; dense bi-encoders). A variant with another backend is another spec: give it its own name."""
 
     @field_validator("backend")
     @classmethod

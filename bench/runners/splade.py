@@ -28,8 +28,8 @@ class SpladeParams(EncoderParams):
     @field_validator("backend")
     @classmethod
     def _no_onnx(cls, v: str) -> str:
-        if v == "onnx":
-            raise ValueError("backend onnx exports a dense encoder's token embeddings, not SPLADE's MLM logits; use torch or torch-int8")
+        if v in ("onnx", "onnx-int8"):
+            raise ValueError(f"backend {v} exports a dense encoder's token embeddings, not SPLADE's MLM logits; use torch or torch-int8")
         return v
 
 
