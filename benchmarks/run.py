@@ -33,6 +33,7 @@ SECTIONS: dict[str, str] = {
     "tasks": "tasks:run",
     "backends": "backends:run",
     "backends-latency": "backends:latency",
+    "backends-peers": "peers:run",
     "training": "training:run",
     "generation": "generation:run",
     "scale": "scale:run",
