@@ -87,8 +87,8 @@ def run(report: Report, cfg: Settings) -> None:
         f"all-MiniLM-L6-v2 encoding a corpus in one process with each backend (`params.backend`), {rounds} interleaved "
         f"round(s), median (min–max). Speed-up = fp32 seconds / backend seconds (per-round range beside it); target "
         f">= {TARGET}x for torch-int8. NPL is a fixed subset (its first {NPL_DOCS} documents) to keep `make bench` within "
-        "its budget. `onnx` is ONNX Runtime (fp32) running the transformer exported by `torch.onnx.export` "
-        "(bench/runners/onnx_backend.py); `onnx-int8` is that export quantised by ONNX Runtime (per-channel int8 "
+        "its budget. `onnx` is ONNX Runtime (fp32) running the transformer exported by `torch.onnx.export` with eager "
+        "attention and fused by ONNX Runtime's BERT optimizer (bench/runners/onnx_backend.py); `onnx-int8` is that export quantised by ONNX Runtime (per-channel int8 "
         "weights, dynamic activations, FFN output MatMuls float32).",
         ["dataset", "backend", "docs/s", "speed-up vs fp32"],
         rows,

@@ -127,3 +127,25 @@ def test_onnx_keys_differ_and_the_spec_validates(tmp_path: Path, capsys: pytest.
     path.write_text(splade.replace("params:\n", "params:\n  backend: onnx\n", 1))
     with pytest.raises(SpecError, match=r"params\.backend: .*not SPLADE"):
         make_runner(load_spec(path), str(path))
+
+
+def test_the_export_is_fused_only_when_the_fused_graph_computes_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import onnx
+
+    runner = make_runner(load_spec(ONNX), str(ONNX))
+    weights = resolve_spec_weights(runner.spec)
+    model = runner.model_class()(str(weights.path), device="cpu", local_files_only=True)
+    hf = model[0].auto_model
+    sample = model.tokenizer(["a first sample text for tracing", "a second"], padding=True, return_tensors="pt")
+    inputs = list(onnx_backend.INPUTS)
+    before = hf.config._attn_implementation
+    onnx_backend.export(hf, sample, inputs, tmp_path / "fused.onnx")
+    assert hf.config._attn_implementation == before, "the model is left with the attention it was loaded with"
+    ops = {n.op_type for n in onnx.load(str(tmp_path / "fused.onnx")).graph.node}
+    assert {"Attention", "SkipLayerNormalization", "EmbedLayerNormalization"} <= ops
+    traced = tmp_path / "traced.onnx"
+    onnx_backend.trace(hf, sample, inputs, traced)
+    raw = traced.read_bytes()
+    monkeypatch.setitem(onnx_backend.EXPORT_RECIPE, "fusion", {**onnx_backend.EXPORT_RECIPE["fusion"], "max_abs_diff": -1.0})
+    assert onnx_backend.fuse(traced, hf.config, sample, inputs) is False, "a fusion that differs is dropped"
+    assert traced.read_bytes() == raw and not traced.with_name(traced.name + ".fused").exists()
