@@ -20,6 +20,7 @@ from bench.datasets.beir import Dataset
 from bench.errors import BenchError
 from bench.paths import default_db
 from bench.store import leaderboard as reads
+from bench.store import variants as variant_reads
 from bench.store.db import open_read_only
 from bench.suites import public as suite_reads
 
@@ -45,7 +46,7 @@ def _state(path: Path) -> tuple[int, int, int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _read(query: str, path: str, state: tuple[int, ...], args: tuple[Any, ...]) -> Any:
-    fn = getattr(reads, query, None) or getattr(suite_reads, query)
+    fn = getattr(reads, query, None) or getattr(suite_reads, query, None) or getattr(variant_reads, query)
     with open_read_only(Path(path)) as con:
         return fn(con, *args)
 

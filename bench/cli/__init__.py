@@ -19,7 +19,23 @@ from typing import Any
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # typer 0.29 vendors click: not click's classes
 
-from bench.cli import compare, datasets, env, interop, published, reproduce, runs, serve, spec, submit, suites, tasks, thoughts, train  # noqa: F401  (registers the commands)
+from bench.cli import (  # noqa: F401  (registers the commands)
+    compare,
+    datasets,
+    env,
+    interop,
+    published,
+    reproduce,
+    runs,
+    serve,
+    spec,
+    submit,
+    suites,
+    tasks,
+    thoughts,
+    train,
+    variants,
+)
 from bench.cli.common import HELP_OPTIONS, app, build_command, err, one_line
 from bench.errors import BenchError
 from bench.settings import SettingsError

@@ -47,7 +47,7 @@ class SuiteTable:
         return [m.name for m in self.suite.members]
 
 
-def _dataset_hashes(con: duckdb.DuckDBPyConnection, member: Member, notes: list[str]) -> set[str]:
+def member_hashes(con: duckdb.DuckDBPyConnection, member: Member, notes: list[str]) -> set[str]:
     """The contents a dataset member's cells may have: its registered contents (:mod:`bench.datasets.contents`: the
     classic collections, the published content, the BEIR zips fetched here), else the copy found on the data path;
     plus imported results of its MTEB task (MTEB's copy, recorded under the registry name).
@@ -113,7 +113,7 @@ def build(con: duckdb.DuckDBPyConnection, suite: Suite, metric: str | None = Non
     nested: dict[str, SuiteTable] = {}
     for m in suite.members:
         if m.kind == "dataset":
-            hashes = _dataset_hashes(con, m, notes)
+            hashes = member_hashes(con, m, notes)
             sub = cells[cells["dataset_hash"].isin(hashes) & cells["value"].notna()]
             per_member[m.name] = dict(zip(sub["model"], sub["value"].astype(float), strict=True))
         elif m.kind == "task":
