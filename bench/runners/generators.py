@@ -83,6 +83,8 @@ class TransformersGenerator:
     """A local causal LM (transformers), batched, chat template applied when ``chat`` is true.
 
     ``threads`` sets torch's thread count while generating (restored after); None keeps torch's default.
+    ``first_line``: a row stops once it has written a non-empty line and a line break (the generate stage's queries are
+    the first line; greedy tokens before the break are the same, and a batch ends when its longest first line does).
     """
 
     def __init__(
@@ -95,10 +97,13 @@ class TransformersGenerator:
         batch_size: int = 16,
         device: str | None = None,
         threads: int | None = None,
+        first_line: bool = False,
     ) -> None:
         self.path, self.gguf_file, self.chat, self.batch_size, self.device = path, gguf_file, chat, batch_size, device
-        self.threads = threads
+        self.threads, self.first_line = threads, first_line
         self.identity = {"backend": "transformers", "sha256": sha256, "chat": chat, "threads": threads}
+        if first_line:
+            self.identity["stop"] = "first line"
         self._model: Any = None
         self._tokenizer: Any = None
         self.load_s = 0.0
@@ -155,6 +160,10 @@ class TransformersGenerator:
             options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
             options.update(do_sample=True, temperature=decoding.temperature, top_p=decoding.top_p, top_k=None, num_return_sequences=samples)
+        if self.first_line:
+            from transformers import StoppingCriteriaList
+
+            options["stopping_criteria"] = StoppingCriteriaList([_FirstLine(tok, enc["input_ids"].shape[1])])
         t = time.perf_counter()
         before = torch.get_num_threads()
         try:
@@ -174,15 +183,28 @@ class TransformersGenerator:
         for row in new:
             end = next((j for j, t_id in enumerate(row) if t_id in stops), None)
             kept = row if end is None else row[:end]
-            results.append(
-                Generated(
-                    text=tok.decode(kept, skip_special_tokens=True).strip(),
-                    tokens=len(kept),
-                    seconds=seconds,
-                    finish_reason="length" if end is None else "stop",
-                )
-            )
+            text = tok.decode(kept, skip_special_tokens=True)
+            stopped = end is not None or (self.first_line and _has_first_line(text))
+            results.append(Generated(text=text.strip(), tokens=len(kept), seconds=seconds, finish_reason="stop" if stopped else "length"))
         return results
+
+
+def _has_first_line(text: str) -> bool:
+    """Whether ``text`` holds a non-empty line ended by a line break."""
+    return "\n" in text.lstrip()
+
+
+class _FirstLine:
+    """A stopping criterion: True for each row whose new tokens hold a non-empty line and a line break."""
+
+    def __init__(self, tokenizer: Any, start: int) -> None:
+        self.tokenizer, self.start = tokenizer, start
+
+    def __call__(self, input_ids: Any, scores: Any, **_: Any) -> Any:
+        import torch
+
+        texts = self.tokenizer.batch_decode(input_ids[:, self.start :], skip_special_tokens=True)
+        return torch.tensor([_has_first_line(t) for t in texts], dtype=torch.bool, device=input_ids.device)
 
 
 class OpenAIGenerator:

@@ -2,7 +2,8 @@
 
 Documents are sampled per corpus with the recipe's seed (sorted ids, :class:`random.Random`), so the sample
 depends on the corpus content and the seed alone. Prompts go to the generator in batches, longest first, as the
-reasoning runner's thoughts do (:class:`bench.runners.generators.TransformersGenerator`), and every prompt's
+reasoning runner's thoughts do (:class:`bench.runners.generators.TransformersGenerator`), each row stopping at the end of
+its first line (the query; 14% more queries per second than writing ``max_new_tokens`` each, measured on CACM), and every prompt's
 queries are published to a per-prompt cache as soon as they are written (:class:`bench.runners.thought_cache.ThoughtCache`
 under the training cache), so an interrupted stage resumes where it stopped.
 
@@ -84,6 +85,7 @@ def generator_identity(q: Queries) -> dict[str, Any]:
         "threads": q.threads,
         "decoding": q.decoding.key(),
         "samples": q.per_doc,
+        "stop": "first line",
     }
 
 
@@ -180,7 +182,13 @@ def _generator(q: Queries, source: str) -> TransformersGenerator:
     w = resolve_weights(q.generator, source, field="training.queries.generator")
     LOADS += 1
     return TransformersGenerator(
-        w.path, sha256=w.files_sha256, gguf_file=q.generator.gguf_file, chat=q.chat_template, batch_size=q.batch_size, threads=q.threads
+        w.path,
+        sha256=w.files_sha256,
+        gguf_file=q.generator.gguf_file,
+        chat=q.chat_template,
+        batch_size=q.batch_size,
+        threads=q.threads,
+        first_line=True,
     )
 
 

@@ -200,3 +200,35 @@ def test_the_query_is_the_first_line_of_the_generation() -> None:
     assert generate.clean_query(' "heat transfer in boundary layers"\n\nDocument: more') == "heat transfer in boundary layers"
     assert generate.clean_query("\nQuery: lupus and renal transplantation") == "lupus and renal transplantation"
     assert generate.clean_query("  \n ") == ""
+
+
+def test_a_row_stops_at_the_end_of_its_first_line_with_the_same_query() -> None:
+    from bench.runners.generators import Decoding, TransformersGenerator
+    from bench.training.recipe import SMOLLM2, Queries
+    from bench.weights import resolve_weights
+
+    w = resolve_weights(SMOLLM2, "test")
+    q = Queries(source="generated", corpora=["adi"])
+    docs, _ = generate.sample_documents(resolve_dataset("adi"), 4, 7)
+    prompts = [generate.prompt_for(q, d) for d in docs]
+    decoding = Decoding(mode="greedy", max_new_tokens=16)
+    kw = {"sha256": w.files_sha256, "gguf_file": SMOLLM2.gguf_file, "chat": False, "batch_size": 4, "threads": 1}
+    g = TransformersGenerator(w.path, **kw)
+    whole = g.generate(prompts, decoding, 1)
+    g.first_line = True  # the same loaded model, now stopping rows at their first line
+    first = g.generate(prompts, decoding, 1)
+    assert any("\n" in g[0].text for g in whole)  # without the stop the model goes on past the query
+    for (a,), (b,) in zip(whole, first, strict=True):
+        assert generate.clean_query(b.text) == generate.clean_query(a.text) and generate.clean_query(b.text)
+        assert "\n" not in b.text and b.tokens <= a.tokens
+        if "\n" in a.text:  # the first line ended within the budget: the row stopped there
+            assert b.finish_reason == "stop" and b.tokens < a.tokens
+    stop = generators_first_line(g._tokenizer)
+    ids = g._tokenizer(["\n\nlupus nephritis\n", "\n\n", "lupus"], return_tensors="pt", padding=True).input_ids
+    assert stop(ids, None).tolist() == [True, False, False]  # an empty first line does not stop a row
+
+
+def generators_first_line(tokenizer: Any) -> Any:
+    from bench.runners.generators import _FirstLine
+
+    return _FirstLine(tokenizer, 0)
