@@ -232,3 +232,16 @@ def generators_first_line(tokenizer: Any) -> Any:
     from bench.runners.generators import _FirstLine
 
     return _FirstLine(tokenizer, 0)
+
+
+def test_the_reference_generated_recipe_reads_corpora_only(tmp_path: Path) -> None:
+    path = ROOT / "recipes" / "softlabel-minilm-gen.yaml"
+    spec = load_spec(path)
+    recipe = load_recipe(spec, str(path))
+    q = recipe.queries
+    assert q.source == "generated" and recipe.evaluation_data == "corpus"
+    assert list(q.corpora) == ["adi", "time", "med", "cisi", "cranfield", "cacm", "npl"]
+    assert {f"{c}:corpus" for c in q.corpora} <= set(spec.training_datasets)
+    assert zero_shot(spec.training_datasets, {}, "npl") == "no (adapted on the corpus)"
+    p = plan(spec, str(path), cache_root=tmp_path / "cache")
+    assert set(p.keys) >= {"generate", "mine", "teachers", "train"}
