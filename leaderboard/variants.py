@@ -24,6 +24,7 @@ COLUMNS = [
     "speed-up",
     "base ms/query",
     "variant ms/query",
+    "variant provenance",
 ]
 
 
@@ -49,6 +50,7 @@ def variant_rows(reports: list[dict[str, Any]]) -> pd.DataFrame:
                 r["speedup"],
                 r["base_ms_per_query"],
                 r["variant_ms_per_query"],
+                ", ".join(sorted({d["variant_provenance"] for d in ds})),
             ]
         )
     frame = pd.DataFrame(out, columns=COLUMNS)

@@ -40,7 +40,8 @@ def variants(
     ran on are compared. The tolerance is the variant spec's ``tolerance`` for the metric (else its ``default``), the bound
     ``bench reproduce`` holds it to. The speed-up is the median over datasets of the variant's encode throughput over the
     base's where both runs encoded the corpus (a run that read cached vectors measured none); ms/query is what the runs
-    recorded (queries encoded in batches, plus search). One-query-at-a-time latency is measured by ``make bench``.
+    recorded (queries encoded in batches, plus search). One-query-at-a-time latency is measured by ``make bench``. Each
+    row names both runs' provenance: a self-reported run's score and costs are its submitter's claim.
     """
     from bench.evaluation.measures import parse_measure
     from bench.store.db import open_read_only
@@ -81,6 +82,7 @@ def variants(
                 "—" if x.speedup is None else f"{x.speedup:.2f}x",
                 "—" if x.base_ms_per_query is None else f"{x.base_ms_per_query:.1f}",
                 "—" if x.variant_ms_per_query is None else f"{x.variant_ms_per_query:.1f}",
+                f"{x.variant_provenance} / {x.base_provenance}",
             ]
             for x in r.rows
         ]
@@ -93,6 +95,7 @@ def variants(
             "speed-up",
             "base ms/q",
             "variant ms/q",
+            "provenance (variant / base)",
         ]
         out.print(table(f"{r.variant} against {r.base}", columns, rows))
         speed = "not measured (cached vectors)" if r.speedup is None else f"{r.speedup:.2f}x (median over datasets)"

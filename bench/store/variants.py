@@ -33,6 +33,9 @@ class VariantRow:
     variant_docs_per_s: float | None = None
     base_ms_per_query: float | None = None
     variant_ms_per_query: float | None = None
+    base_provenance: str = ""
+    variant_provenance: str = ""
+    """Each run's provenance: a ``self-reported`` run's score and costs are its submitter's claim, not measured here."""
 
     @property
     def drift(self) -> float:
@@ -100,6 +103,8 @@ class VariantReport:
                     "speedup": r.speedup,
                     "base_ms_per_query": r.base_ms_per_query,
                     "variant_ms_per_query": r.variant_ms_per_query,
+                    "base_provenance": r.base_provenance,
+                    "variant_provenance": r.variant_provenance,
                 }
                 for r in self.rows
             ],
@@ -184,6 +189,8 @@ def variant_reports(
                     _cost(mine[h], "encode_docs_per_s"),
                     _cost(theirs[h], "query_latency_ms"),
                     _cost(mine[h], "query_latency_ms"),
+                    str(theirs[h]["provenance"]),
+                    str(mine[h]["provenance"]),
                 )
                 for h in shared
             ]

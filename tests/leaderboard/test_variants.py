@@ -43,6 +43,7 @@ def test_variant_rows_put_the_int8_model_beside_its_base(variant_db: dict[str, A
     declared = load_spec(INT8).tolerance["nDCG@10"]
     assert row["declared tolerance"] == declared
     assert row["within tolerance"] == f"{int(row['max |Δ|'] <= declared)} of 1"
+    assert row["variant provenance"] == s8.provenance == "reference"
     assert row["speed-up"] == pytest.approx(o8.cost["encode_docs_per_s"] / o32.cost["encode_docs_per_s"])
     assert row["variant ms/query"] == pytest.approx(o8.cost["query_latency_ms"])
 
@@ -89,6 +90,7 @@ def test_bench_variants_gives_the_drift_per_dataset_against_the_declared_toleran
     assert d["within_tolerance"] == (abs(d["drift"]) <= v["tolerance"])
     assert v["speedup"] == pytest.approx(o8.cost["encode_docs_per_s"] / o32.cost["encode_docs_per_s"])
     assert v["variant_ms_per_query"] == pytest.approx(o8.cost["query_latency_ms"])
+    assert (d["variant_provenance"], d["base_provenance"]) == (s8.provenance, s32.provenance) == ("reference", "reference")
 
     r = bench(capsys, "variants", "all-minilm-l6-v2", "-d", "adi", "--metric", "R@100", "--db", variant_db["db"])
     assert r.code == 0, r.err
